@@ -1,0 +1,47 @@
+// Small progressive enhancements; the pages work without them. No inline handlers (CSP).
+(function () {
+  "use strict";
+
+  // Mobile navigation toggle.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-nav-toggle]");
+    if (!toggle) return;
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = nav.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  // Busy state on submit buttons of plain (non-htmx) forms, so double submits are visible.
+  document.addEventListener("submit", function (event) {
+    var button = event.target.querySelector("[data-busy-label]");
+    if (!button || event.target.hasAttribute("hx-post")) return;
+    button.classList.add("is-busy");
+    button.setAttribute("aria-busy", "true");
+    button.textContent = button.getAttribute("data-busy-label");
+  });
+
+  // Copy buttons: <button data-copy="#selector">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.value || source.textContent.trim()).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+
+  // Confirmation for destructive buttons: <button data-confirm="Are you sure?">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
+  }, true);
+
+  // After htmx swaps in an error response, move focus to the first invalid field.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var invalid = event.detail.target.querySelector("[aria-invalid='true']");
+    if (invalid) invalid.focus();
+  });
+})();

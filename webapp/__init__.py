@@ -1,0 +1,108 @@
+"""Folio: the application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from webapp.config import PROJECT_ROOT, config_for
+
+
+def create_app(config: str | type | None = None) -> Flask:
+    """Build a configured app. ``config`` is a name (development, testing, production) or a class."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object(config if isinstance(config, type) else config_for(config))
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set. Put it in the environment or in .env.")
+    app.config.setdefault("JWT_SECRET_KEY", None)
+    app.config["JWT_SECRET_KEY"] = app.config["JWT_SECRET_KEY"] or app.config["SECRET_KEY"]
+    logging.basicConfig(level=logging.INFO if app.debug or app.testing else logging.WARNING)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp import models  # noqa: F401  (every table registered before Alembic looks)
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate, oauth
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    oauth.init_app(app)
+    _enable_sqlite_foreign_keys(app)
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    """SQLite ignores ON DELETE CASCADE unless asked, and account deletion relies on it."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+
+            @sa.event.listens_for(engine, "connect")
+            def _on_connect(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.accounts import api as accounts_api
+    from webapp.accounts import views as accounts_views
+    from webapp.api import health
+    from webapp.auth import views as auth_views
+    from webapp.main import views as main_views
+    from webapp.media import views as media_views
+
+    for blueprint in (
+        main_views.bp,
+        auth_views.bp,
+        accounts_views.bp,
+        media_views.bp,
+        health.bp,
+        accounts_api.bp,
+    ):
+        app.register_blueprint(blueprint)
+    if app.config["ENV_NAME"] == "development":
+        from webapp.main import dev
+
+        app.register_blueprint(dev.bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from webapp.auth.login import register_login
+    from webapp.errors import register_error_handlers
+    from webapp.security import register_security_headers
+
+    register_login(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from webapp.templating import register_templating
+
+    register_templating(app)
+
+
+def register_cli(app: Flask) -> None:
+    from webapp.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,1 @@
+"""Profile, CV, avatar, settings, export and deletion of a member's account."""

@@ -1,0 +1,128 @@
+"""Forms for the profile, CV, avatar, settings and account deletion pages.
+
+The forms render fields and carry CSRF; the rules live in ``validation`` and are applied by
+the service, so the pages and the JSON API refuse exactly the same input.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, Form, FieldList, FormField, IntegerField, PasswordField, RadioField,
+                     SelectField, StringField, TextAreaField, URLField)
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from webapp.accounts import validation
+from webapp.timeutil import all_timezones
+
+_month = {"type": "month", "placeholder": "YYYY-MM"}
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Public name", validators=[DataRequired()])
+    first_name = StringField("First name", render_kw={"autocomplete": "given-name"})
+    last_name = StringField("Last name", render_kw={"autocomplete": "family-name"})
+    phone = StringField("Phone", description="International format, e.g. +14155550123",
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    bio = TextAreaField("Bio", description="A few sentences shown on your public page.", render_kw={"rows": 4})
+    company = StringField("Company", render_kw={"autocomplete": "organization"})
+    job_title = StringField("Job title", render_kw={"autocomplete": "organization-title"})
+    location = StringField("Location")
+    website = URLField("Website", render_kw={"placeholder": "https://", "autocomplete": "url"})
+    linkedin_username = StringField("LinkedIn username", render_kw={"placeholder": "username"})
+    github_username = StringField("GitHub username", render_kw={"placeholder": "username"})
+    twitter_username = StringField("X (Twitter) username", render_kw={"placeholder": "username"})
+    slug = StringField("Portfolio address", description="Your page lives at /p/<address>.")
+    categories = StringField("Categories", description="Comma-separated, up to 10 (e.g. Fashion, Travel).")
+    budget_min = IntegerField("Budget from (USD)", validators=[Optional(), NumberRange(min=0)])
+    budget_max = IntegerField("Budget up to (USD)", validators=[Optional(), NumberRange(min=0)])
+
+    def changes(self) -> dict:
+        """The submitted values keyed like the service expects (budgets in cents)."""
+        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        for name in ("budget_min", "budget_max"):
+            data[name] = data[name] * 100 if data[name] is not None else None
+        return data
+
+
+class ExperienceRow(Form):
+    title = StringField("Role")
+    company = StringField("Company")
+    start = StringField("From", render_kw=_month)
+    end = StringField("To", description="Leave empty if current", render_kw=_month)
+    description = TextAreaField("What you did", render_kw={"rows": 2})
+
+
+class EducationRow(Form):
+    school = StringField("School")
+    degree = StringField("Degree")
+    start = StringField("From", render_kw=_month)
+    end = StringField("To", render_kw=_month)
+
+
+class LinkRow(Form):
+    label = StringField("Label")
+    url = URLField("URL", render_kw={"placeholder": "https://"})
+
+
+class CVForm(FlaskForm):
+    headline = StringField("Headline", description="One line that sums up your work.")
+    experience = FieldList(FormField(ExperienceRow))
+    education = FieldList(FormField(EducationRow))
+    skills = StringField("Skills", description="Comma-separated.")
+    links = FieldList(FormField(LinkRow))
+
+    def document(self) -> dict:
+        """The CV document, without rows left completely empty."""
+
+        def filled(rows):
+            return [
+                {k: (v or None) for k, v in row.items() if k != "csrf_token"}
+                for row in rows
+                if any((v or "").strip() for v in row.values() if isinstance(v, str))
+            ]
+
+        return {
+            "headline": self.headline.data or "",
+            "experience": filled(self.experience.data),
+            "education": filled(self.education.data),
+            "skills": self.skills.data or "",
+            "links": filled(self.links.data),
+        }
+
+
+class AvatarForm(FlaskForm):
+    avatar = FileField("Profile photo", validators=[FileRequired("Choose an image.")],
+                       render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+
+
+class SettingsForm(FlaskForm):
+    theme = RadioField("Theme", choices=[("system", "Match my device"), ("light", "Light"), ("dark", "Dark")])
+    compact_mode = BooleanField("Compact mode", description="Tighter spacing everywhere.")
+    default_view = RadioField("Default view for lists", choices=[("grid", "Grid"), ("list", "List")])
+    items_per_page = SelectField("Items per page", coerce=int,
+                                 choices=[(n, str(n)) for n in (5, 10, 20, 50, 100)])
+    show_thumbnails = BooleanField("Show thumbnails")
+    auto_expand_folders = BooleanField("Expand folders automatically")
+    confirm_delete = BooleanField("Ask before deleting things")
+    timezone = SelectField("Time zone", choices=[])
+    language = SelectField("Language", choices=list(validation.LANGUAGES.items()))
+    public_profile = BooleanField("Publish my portfolio page", description="Visitors can see /p/<your address>.")
+    show_activity = BooleanField("Show my activity to people I work with")
+    allow_analytics = BooleanField("Help improve Folio with anonymous usage data")
+    email_notifications = BooleanField("Email me about account activity")
+    marketing_emails = BooleanField("Email me product news and offers")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in all_timezones()]
+
+    def changes(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
+    confirm = BooleanField("I understand that this deletes my account and everything in it",
+                           validators=[DataRequired("Tick the box to confirm.")])

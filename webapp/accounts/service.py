@@ -1,0 +1,172 @@
+"""Profiles, CVs, avatars and settings: the one place that changes a member's own data."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from webapp import storage
+from webapp.accounts import avatars, validation
+from webapp.accounts.models import Profile, UserSettings, empty_cv
+from webapp.auth.models import User
+from webapp.errors import ValidationFailed
+from webapp.extensions import db
+
+
+def _slugify(value: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40].strip("-")
+    return slug if len(slug) >= 3 else f"member-{slug}".strip("-")
+
+
+def unique_slug(base: str) -> str:
+    """``base`` or ``base-2``, ``base-3``…: the first one no profile uses (one query)."""
+    base = _slugify(base)
+    if base in validation.RESERVED_SLUGS:
+        base = f"{base}-pro"
+    taken = set(
+        db.session.scalars(
+            sa.select(Profile.slug).where(sa.or_(Profile.slug == base, Profile.slug.like(f"{base}-%")))
+        )
+    )
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def create_defaults(user: User, display_name: str) -> None:
+    """The empty profile and default settings every new member starts with."""
+    user.profile = Profile(
+        email=user.email,
+        display_name=display_name,
+        slug=unique_slug(display_name or user.email.split("@")[0]),
+        categories=[],
+        profile_data=empty_cv(),
+    )
+    user.settings = UserSettings()
+
+
+def _raise_if_errors(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationFailed("Some fields need your attention.", details=errors)
+
+
+def update_profile(user: User, changes: dict[str, Any]) -> Profile:
+    """Validate and apply profile fields; the whole change is refused if any field fails."""
+    cleaned, errors = validation.clean_fields(changes, validation.PROFILE_FIELDS)
+    profile = user.profile
+    budget_min = cleaned.get("budget_min", profile.budget_min)
+    budget_max = cleaned.get("budget_max", profile.budget_max)
+    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+        errors.setdefault("budget_max", []).append("Must be at least the minimum budget.")
+    new_slug = cleaned.get("slug")
+    if new_slug and new_slug != profile.slug:
+        clash = db.session.scalar(sa.select(Profile.id).where(Profile.slug == new_slug))
+        if clash is not None:
+            errors.setdefault("slug", []).append("This address is taken. Choose another.")
+    _raise_if_errors(errors)
+    for name, value in cleaned.items():
+        setattr(profile, name, value)
+    db.session.commit()
+    return profile
+
+
+def update_settings(user: User, changes: dict[str, Any]) -> UserSettings:
+    """Apply workspace settings and the profile preferences shown on the same page."""
+    preference_changes = {k: v for k, v in changes.items() if k in validation.PROFILE_PREFERENCES}
+    setting_changes = {k: v for k, v in changes.items() if k not in validation.PROFILE_PREFERENCES}
+    cleaned_settings, errors = validation.clean_fields(setting_changes, validation.SETTINGS_FIELDS)
+    cleaned_prefs, pref_errors = validation.clean_fields(
+        preference_changes, {k: validation.PROFILE_FIELDS[k] for k in validation.PROFILE_PREFERENCES}
+    )
+    errors.update(pref_errors)
+    _raise_if_errors(errors)
+    for name, value in cleaned_settings.items():
+        setattr(user.settings, name, value)
+    for name, value in cleaned_prefs.items():
+        setattr(user.profile, name, value)
+    db.session.commit()
+    return user.settings
+
+
+def settings_dict(user: User) -> dict[str, Any]:
+    """Every setting, including the preferences stored on the profile."""
+    data = {name: getattr(user.settings, name) for name in validation.SETTINGS_FIELDS}
+    data.update({name: getattr(user.profile, name) for name in validation.PROFILE_PREFERENCES})
+    return data
+
+
+# --- CV -----------------------------------------------------------------------------------
+
+def get_cv(user: User) -> dict[str, Any]:
+    return {**empty_cv(), **(user.profile.profile_data or {})}
+
+
+def replace_cv(user: User, document: dict[str, Any]) -> dict[str, Any]:
+    """Validate and store a whole CV document (missing sections become empty)."""
+    if not isinstance(document, dict):
+        raise ValidationFailed("The CV must be an object.", details={"profile_data": ["Must be an object."]})
+    cleaned, errors = validation.clean_fields(document, validation.CV_FIELDS)
+    _raise_if_errors(errors)
+    user.profile.profile_data = {**empty_cv(), **cleaned}
+    db.session.commit()
+    return user.profile.profile_data
+
+
+def merge_cv(user: User, document: dict[str, Any]) -> dict[str, Any]:
+    """Seed 001's POST: insert or update; given sections replace stored ones."""
+    if not isinstance(document, dict):
+        raise ValidationFailed("The CV must be an object.", details={"profile_data": ["Must be an object."]})
+    return replace_cv(user, {**get_cv(user), **document})
+
+
+def clear_cv(user: User) -> None:
+    user.profile.profile_data = empty_cv()
+    db.session.commit()
+
+
+# --- Avatar -------------------------------------------------------------------------------
+
+def set_avatar(user: User, data: bytes, *, max_bytes: int) -> str:
+    """Check, re-encode and store an uploaded image; the old avatar file is removed."""
+    image = avatars.process(data, max_bytes=max_bytes)
+    key = f"avatars/{user.id}/{uuid.uuid4().hex}.{avatars.EXTENSION}"
+    new_url = storage.save(key, image)
+    old_key = storage.key_from_url(user.profile.avatar_url)
+    user.profile.avatar_url = new_url
+    db.session.commit()
+    if old_key:
+        storage.delete(old_key)
+    return new_url
+
+
+def remove_avatar(user: User) -> None:
+    old_key = storage.key_from_url(user.profile.avatar_url)
+    user.profile.avatar_url = None
+    db.session.commit()
+    if old_key:
+        storage.delete(old_key)
+
+
+# --- Deletion -----------------------------------------------------------------------------
+
+def delete_account(user: User, password: str) -> None:
+    """Remove the member and every row they own (foreign keys cascade), then their files."""
+    from webapp.auth.passwords import verify_password
+
+    if user.password_hash and not verify_password(user.password_hash, password or ""):
+        raise ValidationFailed("Your password is not correct.", details={"password": ["This is not your password."]})
+    avatar_key = storage.key_from_url(user.profile.avatar_url if user.profile else None)
+    db.session.execute(sa.delete(User).where(User.id == user.id))
+    db.session.commit()
+    if avatar_key:
+        storage.delete(avatar_key)
+
+

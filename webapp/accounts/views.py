@@ -1,0 +1,189 @@
+"""Pages: profile and CV, avatar, settings, export, deletion."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.accounts import service as accounts
+from webapp.accounts.export import build_zip
+from webapp.accounts.forms import (AvatarForm, CVForm, DeleteAccountForm, EducationRow, ExperienceRow, LinkRow,
+                                   ProfileForm, SettingsForm)
+from webapp.auth.login import sign_out
+from webapp.errors import ServiceError
+from webapp.forms import apply_errors
+from webapp.htmx import hx_redirect
+from webapp.security import safe_next_path
+from webapp.timeutil import utcnow
+
+bp = Blueprint("accounts", __name__)
+
+CV_ROWS = {"experience": ExperienceRow, "education": EducationRow, "links": LinkRow}
+
+
+def _profile_form() -> ProfileForm:
+    profile = current_user.profile
+    form = ProfileForm(obj=profile)
+    if not form.is_submitted():
+        form.categories.data = ", ".join(profile.categories or [])
+        form.budget_min.data = profile.budget_min // 100 if profile.budget_min is not None else None
+        form.budget_max.data = profile.budget_max // 100 if profile.budget_max is not None else None
+    return form
+
+
+def _cv_form() -> CVForm:
+    if request.method == "POST" and request.form.get("form") == "cv":
+        return CVForm()
+    cv = accounts.get_cv(current_user)
+    return CVForm(data={**cv, "skills": ", ".join(cv.get("skills") or [])})
+
+
+def _profile_page(status: int = 200, **overrides):
+    context = {
+        "form": _profile_form(),
+        "cv_form": _cv_form(),
+        "avatar_form": AvatarForm(),
+        "cv_errors": {},
+    }
+    context.update(overrides)
+    return render_template("accounts/profile.html", **context), status
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    """The member's profile, CV and avatar, each editable in place."""
+    return _profile_page()
+
+
+@bp.post("/profile")
+@login_required
+def save_profile():
+    """Save the profile fields; errors come back next to each field."""
+    form = _profile_form()
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, form.changes())
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Profile saved.", "success")
+            return redirect(url_for("accounts.profile"), 303)
+    return _profile_page(422, form=form)
+
+
+@bp.post("/profile/cv")
+@login_required
+def save_cv():
+    """Save the structured CV (experience, education, skills, links)."""
+    form = CVForm()
+    if form.validate_on_submit():
+        try:
+            accounts.replace_cv(current_user, form.document())
+        except ServiceError as exc:
+            return _profile_page(422, cv_form=form, cv_errors=exc.details)
+        flash("CV saved.", "success")
+        return redirect(url_for("accounts.profile") + "#cv", 303)
+    return _profile_page(422, cv_form=form)
+
+
+@bp.get("/profile/cv/rows/<kind>")
+@login_required
+def cv_row(kind: str):
+    """One empty CV row for htmx to append, plus the 'add' button with the next index."""
+    row_form = CV_ROWS.get(kind)
+    if row_form is None:
+        return render_template("errors/404.html"), 404
+    index = max(0, min(request.args.get("index", 0, type=int), 999))
+    row = row_form(prefix=f"{kind}-{index}-")
+    return render_template("accounts/_cv_row.html", kind=kind, row=row, index=index, oob=True)
+
+
+@bp.get("/profile/cv/rows/removed")
+@login_required
+def cv_row_removed():
+    """Nothing: htmx's ``hx-swap="delete"`` drops the row; the form is saved explicitly."""
+    return ""
+
+
+@bp.post("/profile/avatar")
+@login_required
+def upload_avatar():
+    """Replace the avatar; a bad or oversize file is explained next to the field."""
+    form = AvatarForm()
+    if form.validate_on_submit():
+        max_bytes = current_app.config["AVATAR_MAX_BYTES"]
+        try:
+            accounts.set_avatar(current_user, form.avatar.data.read(max_bytes + 1), max_bytes=max_bytes)
+        except ServiceError as exc:
+            apply_errors(form, exc)
+            return _profile_page(exc.status, avatar_form=form)
+        flash("Photo updated.", "success")
+        return redirect(url_for("accounts.profile"), 303)
+    return _profile_page(422, avatar_form=form)
+
+
+@bp.post("/profile/avatar/delete")
+@login_required
+def delete_avatar():
+    """Go back to initials."""
+    AvatarForm().validate_on_submit()  # CSRF only
+    accounts.remove_avatar(current_user)
+    flash("Photo removed.", "info")
+    return hx_redirect(url_for("accounts.profile"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Appearance, workspace, region and privacy; changes apply on the next page."""
+    form = SettingsForm(data=accounts.settings_dict(current_user) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            accounts.update_settings(current_user, form.changes())
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("accounts.settings"), 303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/settings.html", form=form), status
+
+
+@bp.post("/settings/theme")
+@login_required
+def toggle_theme():
+    """The header's theme switch: light → dark → system, then back to the same page."""
+    order = ["light", "dark", "system"]
+    current = current_user.settings.theme
+    accounts.update_settings(current_user, {"theme": order[(order.index(current) + 1) % 3]})
+    return redirect(safe_next_path(request.form.get("next"), url_for("accounts.settings")), 303)
+
+
+@bp.get("/account/export")
+@login_required
+def export():
+    """Everything the member owns, as a zip of JSON files."""
+    data = build_zip(current_user.id)
+    filename = f"folio-export-{utcnow():%Y%m%d}.zip"
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    """Confirm with the password, then remove everything and sign out."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            token = current_user.get_id()
+            accounts.delete_account(current_user, form.password.data)
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            sign_out(token)
+            flash("Your account and all of its data are deleted. Thank you for trying Folio.", "info")
+            return redirect(url_for("main.index"), 303)
+    return render_template("accounts/delete.html", form=form), 422 if form.errors else 200

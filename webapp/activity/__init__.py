@@ -1,0 +1,1 @@
+"""Activity log (seed 002 ``logs``): sign-ins and other events members can review."""

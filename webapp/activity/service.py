@@ -1,0 +1,50 @@
+"""Writing and reading the activity log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from webapp.activity.models import ActivityLog
+from webapp.extensions import db
+
+
+def record(
+    action: str,
+    *,
+    status: str = "success",
+    user_id: uuid.UUID | None = None,
+    message: str | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+    platform: str | None = None,
+    request_payload: dict[str, Any] | None = None,
+    response_payload: dict[str, Any] | None = None,
+) -> ActivityLog:
+    """Add an event to the caller's transaction; the caller commits."""
+    entry = ActivityLog(
+        action=action,
+        status=status,
+        user_id=user_id,
+        message=message,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:512] or None,
+        platform=platform,
+        request_payload=request_payload,
+        response_payload=response_payload,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def recent(user_id: uuid.UUID, action: str, limit: int = 10) -> list[ActivityLog]:
+    """The member's latest events of one kind, newest first."""
+    query = (
+        sa.select(ActivityLog)
+        .where(ActivityLog.user_id == user_id, ActivityLog.action == action)
+        .order_by(ActivityLog.created_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,1 @@
+"""Sign-up, sign-in, sessions, verification and password reset."""

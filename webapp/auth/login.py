@@ -1,0 +1,74 @@
+"""Flask-Login wiring: sessions resolve through server-side rows; refusals fit the caller."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+
+from webapp.auth import sessions
+from webapp.auth.models import User
+from webapp.errors import json_error, wants_json
+from webapp.extensions import csrf, login_manager
+from webapp.htmx import hx_redirect, is_htmx
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def client_ip() -> str | None:
+    """The caller's address (``ProxyFix`` in wsgi.py makes this the real one behind a proxy)."""
+    return request.remote_addr
+
+
+def sign_in(user: User, *, remember: bool) -> None:
+    """Start a fresh server-side session; the old cookie contents are dropped (fixation)."""
+    session.clear()
+    sessions.start(user, remember=remember, ip=client_ip(), user_agent=request.user_agent.string)
+    from webapp.extensions import db
+
+    db.session.commit()
+    login_user(user, remember=remember)
+    session.permanent = remember
+
+
+def sign_out(token: str | None) -> None:
+    """Revoke this browser's session row and clear its cookies."""
+    sessions.revoke(token)
+    logout_user()
+    session.clear()
+
+
+def _uses_bearer_token() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def register_login(app: Flask) -> None:
+    """User loading, the unauthorized answer per face, and CSRF for cookie-authenticated writes."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        return sessions.resolve(token)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return json_error(401, "unauthorized", "Sign in or send a valid bearer token.")
+        login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        if is_htmx():
+            return hx_redirect(login_url)
+        return redirect(login_url)
+
+    @app.before_request
+    def protect_cookie_writes():
+        # Requests that authenticate with a bearer token carry no ambient credentials, so
+        # CSRF cannot apply to them; every cookie-authenticated write must carry the token.
+        if request.method in SAFE_METHODS:
+            return None
+        if request.path.startswith("/api/") and _uses_bearer_token():
+            return None
+        csrf.protect()
+        return None

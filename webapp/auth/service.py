@@ -1,0 +1,225 @@
+"""Sign-up, sign-in, verification, password reset, password and email changes.
+
+Services take plain values, enforce the rules, commit, and raise ``ServiceError``s; they never
+read the request. Callers pass the client's IP and user agent where a rule needs them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+
+from webapp import mail
+from webapp.activity import service as activity
+from webapp.auth import passwords, sessions, tokens
+from webapp.auth.models import MEMBER_ROLE, Role, User
+from webapp.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from webapp.extensions import db
+from webapp.timeutil import utcnow
+
+INVALID_CREDENTIALS = "That email and password don't match an account."
+
+
+class AccountLocked(Forbidden):
+    """The password was right but the account may not sign in; the message says why."""
+
+    code = "account_locked"
+
+
+def normalize_email(raw: str, *, check_deliverability: bool = False) -> str:
+    """The canonical form of an address, or ``ValidationFailed`` naming the field."""
+    try:
+        result = validate_email((raw or "").strip(), check_deliverability=check_deliverability)
+    except EmailNotValidError as exc:
+        raise ValidationFailed("Enter a valid email address.", details={"email": [str(exc)]})
+    return result.normalized.lower()
+
+
+def check_password(password: str, *, email: str = "", names: tuple[str, ...] = ()) -> None:
+    """Raise ``ValidationFailed`` for a password that breaks the strength rule."""
+    problem = passwords.password_problem(password, [email, email.split("@")[0], *names])
+    if problem:
+        raise ValidationFailed(problem, details={"password": [problem]})
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def member_role() -> Role:
+    """The default role, created on first use so that a fresh schema works without seeding."""
+    role = db.session.scalar(sa.select(Role).where(Role.name == MEMBER_ROLE))
+    if role is None:
+        from webapp.auth.models import DEFAULT_ROLES
+
+        for name, permissions in DEFAULT_ROLES.items():
+            if db.session.scalar(sa.select(Role).where(Role.name == name)) is None:
+                db.session.add(Role(name=name, permissions=permissions))
+        db.session.flush()
+        role = db.session.scalar(sa.select(Role).where(Role.name == MEMBER_ROLE))
+    return role
+
+
+def register(email: str, password: str, display_name: str, *, send_mail: bool = True) -> User:
+    """Create a member with an empty profile and default settings; mail a verification link."""
+    from webapp.accounts import service as accounts
+
+    email = normalize_email(email)
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise ValidationFailed("Tell us your name.", details={"display_name": ["Enter your name."]})
+    if len(display_name) > 100:
+        raise ValidationFailed("Name is too long.", details={"display_name": ["At most 100 characters."]})
+    check_password(password, email=email, names=(display_name,))
+    if find_by_email(email) is not None:
+        raise Conflict(
+            "An account with this email already exists.",
+            details={"email": ["An account with this email already exists. Sign in instead?"]},
+        )
+    user = User(email=email, password_hash=passwords.hash_password(password), role=member_role())
+    db.session.add(user)
+    db.session.flush()
+    accounts.create_defaults(user, display_name)
+    db.session.commit()
+    if send_mail:
+        send_verification(user)
+    return user
+
+
+def authenticate(email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> User:
+    """The member whose credentials these are; one answer for unknown email and bad password."""
+    try:
+        email = normalize_email(email)
+    except ValidationFailed:
+        email = (email or "").strip().lower()
+    user = find_by_email(email)
+    if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
+        if user is not None:
+            activity.record("login", status="failure", user_id=user.id, ip_address=ip,
+                            user_agent=user_agent, message="wrong password")
+            db.session.commit()
+        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    if user.is_suspended:
+        reason = f" Reason: {user.suspended_reason}." if user.suspended_reason else ""
+        raise AccountLocked(f"This account is suspended.{reason} Contact support to restore it.")
+    if not user.is_active:
+        raise AccountLocked("This account is deactivated. Contact support to reactivate it.")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login = utcnow()
+    activity.record("login", user_id=user.id, ip_address=ip, user_agent=user_agent)
+    db.session.commit()
+    return user
+
+
+# --- Email verification -------------------------------------------------------------------
+
+def verification_token(user: User, email: str | None = None) -> str:
+    return tokens.make("verify", {"uid": str(user.id), "email": email or user.email})
+
+
+def send_verification(user: User, *, email: str | None = None) -> None:
+    """Mail a verification link for the account's email (or for a pending new email)."""
+    address = email or user.email
+    link = url_for("auth.verify", token=verification_token(user, address), _external=True)
+    mail.send_template(address, "Confirm your email for Folio", "auth/email/verify",
+                       link=link, name=user.profile.display_name if user.profile else "")
+
+
+def verify_email(token: str) -> User:
+    """Mark the token's address verified (swapping it in for an email change); single use."""
+    payload = tokens.read("verify", token, current_app.config["VERIFY_TOKEN_MAX_AGE"])
+    user = db.session.get(User, uuid.UUID(payload["uid"]))
+    if user is None:
+        raise tokens.TokenInvalid("This link is not valid. Ask for a new one.")
+    email = payload["email"]
+    if user.pending_email == email:
+        if find_by_email(email) is not None:
+            raise Conflict("Another account now uses this email address.")
+        user.email = email
+        user.profile.email = email
+        user.pending_email = None
+    elif user.email != email or user.is_verified:
+        raise tokens.TokenInvalid("This link was already used.", code="token_used")
+    user.is_verified = True
+    user.verified_at = utcnow()
+    db.session.commit()
+    return user
+
+
+# --- Password reset -----------------------------------------------------------------------
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the account exists; say nothing either way (no enumeration)."""
+    try:
+        email = normalize_email(email)
+    except ValidationFailed:
+        return
+    user = find_by_email(email)
+    if user is None or user.is_suspended or not user.is_active:
+        return
+    token = tokens.make("reset", {"uid": str(user.id), "pw": tokens.fingerprint(user.password_hash)})
+    link = url_for("auth.reset", token=token, _external=True)
+    mail.send_template(user.email, "Reset your Folio password", "auth/email/reset", link=link)
+
+
+def user_for_reset(token: str) -> User:
+    """The member a reset token belongs to, refusing expired or already used tokens."""
+    payload = tokens.read("reset", token, current_app.config["RESET_TOKEN_MAX_AGE"])
+    user = db.session.get(User, uuid.UUID(payload["uid"]))
+    if user is None or tokens.fingerprint(user.password_hash) != payload["pw"]:
+        raise tokens.TokenInvalid("This link was already used.", code="token_used")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a mailed link; every session of the account is signed out."""
+    user = user_for_reset(token)
+    check_password(new_password, email=user.email, names=(user.profile.display_name,))
+    _set_password(user, new_password)
+    # Following a mailed link proves the inbox, so the address counts as verified.
+    if not user.is_verified:
+        user.is_verified, user.verified_at = True, utcnow()
+    db.session.commit()
+    sessions.revoke_all(user.id)
+    return user
+
+
+# --- Changes from /settings/security ------------------------------------------------------
+
+def _require_password(user: User, password: str, field: str = "current_password") -> None:
+    if not passwords.verify_password(user.password_hash, password or ""):
+        raise ValidationFailed("Your current password is not correct.",
+                               details={field: ["This is not your current password."]})
+
+
+def _set_password(user: User, new_password: str) -> None:
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = utcnow()
+
+
+def change_password(user: User, current_password: str, new_password: str, *, keep_token: str | None) -> None:
+    """Change the password and sign out every other session."""
+    _require_password(user, current_password)
+    check_password(new_password, email=user.email, names=(user.profile.display_name,))
+    _set_password(user, new_password)
+    activity.record("password_change", user_id=user.id)
+    db.session.commit()
+    sessions.revoke_all(user.id, except_token=keep_token)
+
+
+def request_email_change(user: User, new_email: str, password: str) -> str:
+    """Remember the new address and mail it a confirmation link; the old one stays until then."""
+    _require_password(user, password, field="password")
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise ValidationFailed("That is already your email.", details={"new_email": ["That is already your email."]})
+    if find_by_email(new_email) is not None:
+        raise Conflict("Another account uses this email.", details={"new_email": ["Another account uses this email."]})
+    user.pending_email = new_email
+    db.session.commit()
+    send_verification(user, email=new_email)
+    return new_email

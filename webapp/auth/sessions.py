@@ -1,0 +1,123 @@
+"""Server-side browser sessions: each sign-in is a row, so it can be listed and revoked.
+
+The cookie carries a random token; the database keeps only its SHA-256. A session ends when
+it is revoked, idle for too long, or past its absolute lifetime ("remember me" extends both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from webapp.auth.models import User, UserSession
+from webapp.extensions import db
+from webapp.timeutil import utcnow
+
+# Writing last_seen_at on every request would make each page view a row update.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _lifetimes(remember: bool) -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    if remember:
+        return config["REMEMBER_IDLE_TIMEOUT"], config["REMEMBER_ABSOLUTE_LIFETIME"]
+    return config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_LIFETIME"]
+
+
+def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None) -> str:
+    """Create a session row for ``user`` and return the raw token (to put in the cookie)."""
+    token = secrets.token_urlsafe(32)
+    _, absolute = _lifetimes(remember)
+    now = utcnow()
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            remember=remember,
+            ip_address=ip,
+            user_agent=(user_agent or "")[:512] or None,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + absolute,
+        )
+    )
+    user.current_session_token = token
+    return token
+
+
+def resolve(token: str) -> User | None:
+    """The member behind a live session token, or None; touches ``last_seen_at`` sparingly."""
+    row = db.session.scalar(
+        sa.select(UserSession).where(UserSession.token_hash == hash_token(token))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    idle, _ = _lifetimes(row.remember)
+    if now >= row.expires_at or now - row.last_seen_at > idle:
+        row.revoked_at = now
+        db.session.commit()
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active or user.is_suspended:
+        return None
+    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+        db.session.commit()
+    user.current_session_token = token
+    return user
+
+
+def revoke(token: str | None) -> None:
+    """End one session (logout)."""
+    if not token:
+        return
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()
+
+
+def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
+    """End every live session of a member but, optionally, the current one."""
+    query = sa.update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if except_token:
+        query = query.where(UserSession.token_hash != hash_token(except_token))
+    result = db.session.execute(query.values(revoked_at=utcnow()))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
+    """The member's live sessions, most recently seen first."""
+    now = utcnow()
+    query = (
+        sa.select(UserSession)
+        .where(
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+        )
+        .order_by(UserSession.last_seen_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def is_current(row: UserSession, token: str | None) -> bool:
+    return token is not None and row.token_hash == hash_token(token)
+
+

@@ -1,0 +1,199 @@
+"""Pages: register, sign in and out, verify email, forgot and reset password, security."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.activity import service as activity
+from webapp.auth import service as auth
+from webapp.auth import sessions
+from webapp.auth.forms import (ChangeEmailForm, ChangePasswordForm, ConfirmForm, ForgotForm, LoginForm,
+                               RegisterForm, ResetForm)
+from webapp.auth.login import client_ip, sign_in, sign_out
+from webapp.auth.tokens import TokenInvalid
+from webapp.errors import ServiceError
+from webapp.extensions import limiter
+from webapp.forms import apply_errors
+from webapp.htmx import hx_redirect, render
+from webapp.security import safe_next_path
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(default: str) -> str:
+    return safe_next_path(request.args.get("next"), default)
+
+
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed(response) -> bool:
+    return response.status_code != 303
+
+
+@bp.route("/auth/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+def register():
+    """Create an account and sign straight in; verification can come later."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.profile"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.register(form.email.data, form.password.data, form.display_name.data)
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            sign_in(user, remember=False)
+            flash("Welcome to Folio! We sent you a link to confirm your email.", "success")
+            return redirect(url_for("accounts.profile"), 303)
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/auth/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
+               methods=["POST"], deduct_when=_failed)
+def login():
+    """Sign in; unknown email and wrong password get the same answer."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(url_for("accounts.profile")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(form.email.data, form.password.data, ip=client_ip(),
+                                     user_agent=request.user_agent.string)
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            sign_in(user, remember=form.remember.data)
+            return redirect(_safe_next(url_for("accounts.profile")), 303)
+    return render_template("auth/login.html", form=form), 401 if form.form_errors else 200
+
+
+@bp.post("/auth/logout")
+def logout():
+    """Sign out this browser; the session row is revoked, so a copied cookie dies too."""
+    sign_out(current_user.get_id() if current_user.is_authenticated else None)
+    flash("You are signed out.", "info")
+    return hx_redirect(url_for("auth.login"))
+
+
+@bp.get("/auth/verify/<token>")
+def verify(token: str):
+    """Confirm an email address from the mailed link."""
+    try:
+        user = auth.verify_email(token)
+    except ServiceError as exc:
+        return render_template("auth/token_problem.html", message=exc.message), exc.status
+    flash(f"Thanks! {user.email} is confirmed.", "success")
+    return redirect(url_for("accounts.profile") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.post("/auth/verify/resend")
+@login_required
+@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], key_func=lambda: f"resend:{current_user.id}")
+def resend_verification():
+    """Mail the verification link again (from the banner)."""
+    if current_user.is_verified:
+        message = "Your email is already confirmed."
+    else:
+        auth.send_verification(current_user)
+        message = f"We sent a new link to {current_user.email}."
+    return render("auth/resend_done.html", "auth/_resend_done.html", message=message)
+
+
+@bp.route("/auth/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], methods=["POST"])
+def forgot():
+    """Ask for a reset link; the answer never says whether the account exists."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        auth.request_password_reset(form.email.data)
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    """Choose a new password from a mailed link (expiring, single use)."""
+    try:
+        auth.user_for_reset(token)
+    except TokenInvalid as exc:
+        return render_template("auth/token_problem.html", message=exc.message), exc.status
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            auth.reset_password(token, form.password.data)
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Your password is changed. Sign in with the new one.", "success")
+            return redirect(url_for("auth.login"), 303)
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/settings/security")
+@login_required
+def security():
+    """Password, email, active sessions and the latest sign-ins."""
+    return _security_page(ChangePasswordForm(prefix="pw"), ChangeEmailForm(prefix="em"))
+
+
+def _security_page(password_form, email_form, status: int = 200):
+    token = current_user.get_id()
+    return render_template(
+        "auth/security.html",
+        password_form=password_form,
+        email_form=email_form,
+        confirm_form=ConfirmForm(),
+        sessions=sessions.active(current_user.id),
+        current_token=token,
+        is_current=sessions.is_current,
+        sign_ins=activity.recent(current_user.id, "login", limit=10),
+    ), status
+
+
+@bp.post("/settings/security/password")
+@login_required
+def change_password():
+    """Change the password; other sessions are signed out."""
+    form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            auth.change_password(current_user, form.current_password.data, form.new_password.data,
+                                 keep_token=current_user.get_id())
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Password changed. Your other sessions were signed out.", "success")
+            return redirect(url_for("auth.security"), 303)
+    return _security_page(form, ChangeEmailForm(prefix="em"), 422)
+
+
+@bp.post("/settings/security/email")
+@login_required
+def change_email():
+    """Start an email change: the new address must be confirmed from its inbox."""
+    form = ChangeEmailForm(prefix="em")
+    if form.validate_on_submit():
+        try:
+            new_email = auth.request_email_change(current_user, form.new_email.data, form.password.data)
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"We sent a confirmation link to {new_email}. Your email changes once you click it.", "info")
+            return redirect(url_for("auth.security"), 303)
+    return _security_page(ChangePasswordForm(prefix="pw"), form, 422)
+
+
+@bp.post("/settings/security/sessions/revoke-others")
+@login_required
+def revoke_other_sessions():
+    """Sign out every other browser; their cookies stop working at once."""
+    ConfirmForm().validate_on_submit()
+    count = sessions.revoke_all(current_user.id, except_token=current_user.get_id())
+    flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
+    return hx_redirect(url_for("auth.security"))

@@ -1,0 +1,97 @@
+"""Flask CLI commands: demo data, roles, and an rq worker bound to this app."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from webapp.extensions import db
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "folio-demo-2026!"
+
+
+def seed_demo_member() -> bool:
+    """Create the demo member with a filled profile; False when it already exists."""
+    from webapp.accounts import service as accounts
+    from webapp.auth import service as auth
+    from webapp.timeutil import utcnow
+
+    if auth.find_by_email(DEMO_EMAIL) is not None:
+        return False
+    user = auth.register(DEMO_EMAIL, DEMO_PASSWORD, "Sarah Lee", send_mail=False)
+    user.is_verified, user.verified_at = True, utcnow()
+    accounts.update_profile(
+        user,
+        {
+            "first_name": "Sarah", "last_name": "Lee", "slug": "sarah",
+            "job_title": "Lifestyle creator & brand consultant", "company": "Sarah Lee Studio",
+            "location": "Lisbon, Portugal", "website": "https://example.com/sarah",
+            "phone": "+351912345678", "bio": "I help brands tell honest stories on Instagram and YouTube.",
+            "linkedin_username": "sarahlee", "github_username": "sarahlee", "twitter_username": "sarahlee",
+            "timezone": "Europe/Lisbon", "categories": ["Fashion", "Travel", "Wellness"],
+            "budget_min": 50000, "budget_max": 500000, "public_profile": True,
+        },
+    )
+    accounts.replace_cv(
+        user,
+        {
+            "headline": "Creator with 8 years of brand partnerships",
+            "experience": [
+                {"title": "Founder", "company": "Sarah Lee Studio", "start": "2019-03", "end": None,
+                 "description": "Campaigns for 40+ lifestyle brands."},
+                {"title": "Social media lead", "company": "Northwind", "start": "2015-06", "end": "2019-02",
+                 "description": None},
+            ],
+            "education": [{"school": "University of Lisbon", "degree": "BA Communication", "start": "2011-09", "end": "2015-06"}],
+            "skills": ["Storytelling", "Photography", "Video editing"],
+            "links": [{"label": "Showreel", "url": "https://example.com/reel"}],
+        },
+    )
+    return True
+
+
+def ensure_roles() -> None:
+    """Create the built-in roles if missing (migrations seed them too)."""
+    from webapp.auth.service import member_role
+
+    member_role()
+    db.session.commit()
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Create the demo member (idempotent) and print the demo login."""
+        ensure_roles()
+        created = seed_demo_member()
+        click.echo(("Created" if created else "Kept") + f" demo member: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+    @app.cli.command("create-staff")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["support", "admin"]), default="admin")
+    def create_staff(email: str, role: str):
+        """Give an existing member a staff role."""
+        from webapp.auth.models import Role, User
+
+        ensure_roles()
+        user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
+        if user is None:
+            raise click.ClickException(f"No member with email {email}")
+        user.role = db.session.scalar(sa.select(Role).where(Role.name == role))
+        db.session.commit()
+        click.echo(f"{email} is now {role}")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker(burst: bool):
+        """Run an rq worker for this app's queue (needs REDIS_URL)."""
+        from rq import Worker
+
+        from webapp.jobs import redis_connection
+
+        connection = redis_connection()
+        if connection is None:
+            raise click.ClickException("REDIS_URL is not set; jobs run in-process.")
+        Worker([current_app.config["RQ_QUEUE"]], connection=connection).work(burst=burst)

@@ -1,0 +1,128 @@
+"""Configuration read from the environment (and a ``.env`` file when present)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+load_dotenv(PROJECT_ROOT / ".env")
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(raw: str | None) -> str:
+    """Normalise ``DATABASE_URL``: relative SQLite paths hang off the project root and
+    ``postgresql://`` uses the psycopg 3 driver."""
+    url = raw or "sqlite:///instance/folio.db"
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            path = PROJECT_ROOT / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{path}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+class Config:
+    """Production-safe defaults; development and testing relax only what they must."""
+
+    ENV_NAME = os.environ.get("FOLIO_ENV", "production")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "folio")
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    # Sessions: a server-side row per sign-in makes them revocable.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "120")))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
+    REMEMBER_IDLE_TIMEOUT = timedelta(days=14)
+    REMEMBER_ABSOLUTE_LIFETIME = timedelta(days=30)
+    SESSION_COOKIE_NAME = "folio_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "folio_remember"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session it belongs to
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a little above the 5 MB avatar limit, for the form
+    AVATAR_MAX_BYTES = 5 * 1024 * 1024
+
+    # Tokens mailed to members.
+    VERIFY_TOKEN_MAX_AGE = int(timedelta(days=2).total_seconds())
+    RESET_TOKEN_MAX_AGE = int(timedelta(hours=1).total_seconds())
+
+    # Rate limits (Flask-Limiter syntax).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+    MAIL_LIMIT = os.environ.get("MAIL_LIMIT", "5 per hour")
+
+    # Mail: with no MAIL_SERVER, mail goes to the log and the local outbox.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Folio <no-reply@example.com>")
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(PROJECT_ROOT / "instance" / "outbox"))
+
+    # Storage: local folder by default.
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    STORAGE_PATH = os.environ.get("STORAGE_PATH", str(PROJECT_ROOT / "instance" / "uploads"))
+    STORAGE_URL_PREFIX = "/media"
+
+    # API tokens (issue 3 builds on these).
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
+    JWT_ACCESS_TTL = timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15")))
+    JWT_REFRESH_TTL = timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30")))
+
+
+class DevelopmentConfig(Config):
+    """Local ``make run``: plain HTTP, a fixed dev key if none is set."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-insecure-key-change-me"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    """The test suite: fast hashing is not needed, but deterministic limits are."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    JWT_SECRET_KEY = "test-jwt-secret"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestingConfig}
+
+
+def config_for(name: str | None) -> type[Config]:
+    """The config class for ``FOLIO_ENV`` (production when unset)."""
+    return CONFIGS.get(name or os.environ.get("FOLIO_ENV", "production"), Config)

@@ -1,0 +1,140 @@
+"""Domain errors and the two faces that answer them: JSON under /api/, pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A rule a service refused to break. Views turn it into a page, the API into JSON."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        if code:
+            self.code = code
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "payload_too_large"
+
+
+# Error codes for HTTP statuses that reach us as werkzeug exceptions.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def wants_json() -> bool:
+    """API paths always answer JSON, whatever the Accept header says."""
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, details: dict[str, Any] | None = None):
+    """DESIGN.md's error body: ``{"error": {"code", "message", "details"}}``."""
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    return response
+
+
+def _page_error(status: int, message: str | None = None):
+    template = f"errors/{status}.html" if status in (403, 404, 413, 429, 500) else "errors/generic.html"
+    return render_template(template, status=status, message=message), status
+
+
+def _http_message(exc: HTTPException) -> str:
+    if exc.code == 413:
+        return "The upload is too large. The limit is 5 MB."
+    if exc.code == 429:
+        return f"Too many requests. Limit: {exc.description}. Please wait and try again."
+    return exc.description or "Request failed."
+
+
+def register_error_handlers(app: Flask) -> None:
+    """One handler per face for domain errors, HTTP errors, CSRF failures and crashes."""
+
+    @app.errorhandler(ServiceError)
+    def handle_service_error(exc: ServiceError):
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message, exc.details)
+        return _page_error(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(exc: CSRFError):
+        message = "Your form expired or was sent from elsewhere. Reload the page and try again."
+        if wants_json():
+            return json_error(400, "csrf_failed", exc.description or message)
+        return _page_error(400, message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        status = exc.code or 500
+        if wants_json():
+            response = json_error(status, HTTP_CODES.get(status, "error"), _http_message(exc))
+            valid_methods = getattr(exc, "valid_methods", None)
+            if status == 405 and valid_methods:
+                response.headers["Allow"] = ", ".join(valid_methods)
+            if status == 429 and exc.response is not None:
+                for header in ("Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+                    if header in exc.response.headers:
+                        response.headers[header] = exc.response.headers[header]
+            return response
+        return _page_error(status, _http_message(exc))
+
+    @app.errorhandler(Exception)
+    def handle_crash(exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        from webapp.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            return json_error(500, "internal_error", "Something went wrong on our side.")
+        return _page_error(500)

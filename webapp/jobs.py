@@ -1,0 +1,66 @@
+"""Background jobs: rq on Redis when ``REDIS_URL`` is set, in-process otherwise.
+
+Jobs receive ids and plain values, never ORM objects, and reload what they need. Workers run
+``rq worker folio`` (or ``flask worker``); each job builds the app once per process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Callable
+
+from flask import current_app, has_app_context
+
+log = logging.getLogger(__name__)
+_worker_app = None
+
+
+def _dotted(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def redis_connection():
+    """A Redis client for the configured ``REDIS_URL``, or None when there is none."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+
+    return Redis.from_url(url)
+
+
+def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
+    """Run ``func(*args, **kwargs)`` in the background; return the rq job id if queued."""
+    connection = redis_connection()
+    if connection is None:
+        func(*args, **kwargs)
+        return None
+    from rq import Queue
+
+    queue = Queue(current_app.config["RQ_QUEUE"], connection=connection)
+    job = queue.enqueue(execute, _dotted(func), args, kwargs, job_timeout=300, result_ttl=3600)
+    return job.id
+
+
+def execute(path: str, args: tuple, kwargs: dict) -> Any:
+    """Entry point inside the worker: push an app context, then call the job function."""
+    if has_app_context():
+        return _resolve(path)(*args, **kwargs)
+    global _worker_app
+    if _worker_app is None:
+        from webapp import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        try:
+            return _resolve(path)(*args, **kwargs)
+        finally:
+            from webapp.extensions import db
+
+            db.session.remove()

@@ -1,0 +1,1 @@
+"""Pages that belong to no single domain: the home page and development tools."""

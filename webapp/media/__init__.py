@@ -1,0 +1,1 @@
+"""Serving stored uploads (avatars) from the storage module's local folder."""

@@ -1,0 +1,5 @@
+"""Imports every domain's models so that SQLAlchemy and Alembic see all tables."""
+
+from webapp.accounts.models import Profile, UserSettings  # noqa: F401
+from webapp.activity.models import ActivityLog  # noqa: F401
+from webapp.auth.models import Role, User, UserSession  # noqa: F401

@@ -1,0 +1,78 @@
+"""Jinja helpers: the member's theme and time zone, navigation, htmx config."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from user_agents import parse as parse_user_agent
+
+from webapp.timeutil import to_zone
+
+# htmx's inline indicator styles would break the CSP, and eval-based features stay off.
+HTMX_CONFIG = json.dumps(
+    {
+        "includeIndicatorStyles": False,
+        "allowEval": False,
+        "allowScriptTags": False,
+        "selfRequestsOnly": True,
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            {"code": "[23]..", "swap": True},
+            {"code": "422", "swap": True},
+            {"code": "[45]..", "swap": False, "error": True},
+        ],
+    }
+)
+
+
+def member_timezone() -> str:
+    if current_user.is_authenticated and current_user.profile:
+        return current_user.profile.timezone
+    return "UTC"
+
+
+def localtime(value: datetime | None, fmt: str = "%b %-d, %Y %H:%M") -> str:
+    """A UTC timestamp shown in the member's time zone."""
+    local = to_zone(value, member_timezone())
+    return local.strftime(fmt) if local else "—"
+
+
+def page_size(default: int = 20) -> int:
+    """The member's ``items_per_page`` setting, for every paginated list."""
+    if current_user.is_authenticated and current_user.settings:
+        return current_user.settings.items_per_page
+    return default
+
+
+def browser(user_agent: str | None) -> str:
+    """"Firefox on macOS" from a User-Agent header."""
+    if not user_agent:
+        return "Unknown browser"
+    parsed = parse_user_agent(user_agent)
+    family = parsed.browser.family if parsed.browser.family != "Other" else "Unknown browser"
+    system = parsed.os.family if parsed.os.family != "Other" else None
+    return f"{family} on {system}" if system else family
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["browser"] = browser
+    app.jinja_env.globals["page_size"] = page_size
+
+    @app.context_processor
+    def inject_layout():
+        theme, compact = "system", False
+        if current_user.is_authenticated and current_user.settings:
+            theme, compact = current_user.settings.theme, current_user.settings.compact_mode
+        return {
+            "theme": theme,
+            "compact_mode": compact,
+            "htmx_config": HTMX_CONFIG,
+            "csrf_headers": json.dumps({"X-CSRFToken": generate_csrf()}),
+            "member_timezone": member_timezone(),
+            "current_path": request.path,
+        }
