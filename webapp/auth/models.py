@@ -118,3 +118,22 @@ class UserSession(db.Model):
     revoked_at: so.Mapped[datetime | None]
 
     user: so.Mapped[User] = so.relationship(back_populates="sessions")
+
+
+class RefreshToken(db.Model):
+    """A long-lived API refresh token (hashed). Rotation chains tokens into a family, so that
+    reuse of a rotated token revokes every token of the family (theft detection)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: so.Mapped[uuid.UUID] = so.mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    family_id: so.Mapped[uuid.UUID] = so.mapped_column(index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    device_info: so.Mapped[str | None] = so.mapped_column(sa.String(512))
+    issued_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[datetime]
+    used_at: so.Mapped[datetime | None]
+    revoked_at: so.Mapped[datetime | None]

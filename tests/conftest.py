@@ -1,0 +1,218 @@
+"""Shared fixtures: the app, a client, a real SMTP server, factories and an auth helper.
+
+The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` (PostgreSQL) and
+``TEST_REDIS_URL`` to run it against real services, as ``.ci/run`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from webapp import create_app
+from webapp.config import TestingConfig
+from webapp.extensions import db, limiter
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """What the local SMTP server received, newest last."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str):
+        return [m for m in self.messages if address in m["To"]]
+
+    def last_link(self, address: str, pattern: str) -> str:
+        """The first URL matching ``pattern`` in the newest mail to ``address``."""
+        body = self.to(address)[-1].get_body(("plain",)).get_content()
+        return re.search(rf"https?://\S*{pattern}\S*", body).group(0)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def _app(smtp_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("folio")
+
+    class Config(TestingConfig):
+        MAIL_SERVER = "127.0.0.1"
+        MAIL_PORT = smtp_server.port
+        STORAGE_PATH = str(root / "uploads")
+        MAIL_OUTBOX_DIR = str(root / "outbox")
+        REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+        RQ_QUEUE = "folio-test"
+
+    app = create_app(Config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+
+
+def _truncate_all() -> None:
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(_app, smtp_server):
+    """A clean database, an empty mailbox and fresh rate limits for every test."""
+    with _app.app_context():
+        _truncate_all()
+        from webapp.cli import ensure_roles
+
+        ensure_roles()
+    smtp_server.handler.clear()
+    limiter.reset()
+    ctx = _app.app_context()
+    ctx.push()
+    yield _app
+    db.session.remove()
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    return smtp_server.handler
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a registered member (verified unless asked otherwise)."""
+    from webapp.auth import service as auth
+    from webapp.timeutil import utcnow
+
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, password: str = PASSWORD, name: str = "Test Member",
+             verified: bool = True, **changes):
+        email = email or f"member{next(counter)}@example.com"
+        user = auth.register(email, password, name, send_mail=False)
+        if verified:
+            user.is_verified, user.verified_at = True, utcnow()
+        for key, value in changes.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    """The CSRF token the page at ``path`` embeds (the session is kept by the client)."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    """Sign in and out through the real pages, CSRF included."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, remember: bool = False, **kwargs):
+        data = {"email": email, "password": password, "csrf_token": csrf_token(self.client)}
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/auth/login", data=data, **kwargs)
+
+    def logout(self):
+        return self.client.post("/auth/logout", data={"csrf_token": self.csrf()})
+
+    def csrf(self, path: str = "/settings") -> str:
+        return csrf_token(self.client, path)
+
+    def headers(self, path: str = "/settings") -> dict[str, str]:
+        """Headers for a cookie-authenticated JSON write."""
+        return {"X-CSRFToken": self.csrf(path)}
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def member(make_user, auth):
+    """A signed-in member."""
+    user = make_user()
+    response = auth.login(user.email)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return user
+
+
+def png_bytes(size=(64, 64), color=(200, 80, 80), fmt="PNG", **save_args) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=fmt, **save_args)
+    return buffer.getvalue()
+
+
+def table_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+TESTS_DIR = Path(__file__).parent

@@ -1,0 +1,1 @@
+"""Staff tools: user management (RBAC-checked)."""

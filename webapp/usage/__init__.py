@@ -1,0 +1,1 @@
+"""Daily usage counters per member (API calls now; images, storage and more later)."""
