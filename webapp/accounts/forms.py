@@ -16,6 +16,7 @@ from webapp.accounts import validation
 from webapp.timeutil import all_timezones
 
 _month = {"type": "month", "placeholder": "YYYY-MM"}
+PAGE_SIZES = (5, 10, 20, 50, 100)
 
 
 class ProfileForm(FlaskForm):
@@ -100,8 +101,7 @@ class SettingsForm(FlaskForm):
     theme = RadioField("Theme", choices=[("system", "Match my device"), ("light", "Light"), ("dark", "Dark")])
     compact_mode = BooleanField("Compact mode", description="Tighter spacing everywhere.")
     default_view = RadioField("Default view for lists", choices=[("grid", "Grid"), ("list", "List")])
-    items_per_page = SelectField("Items per page", coerce=int,
-                                 choices=[(n, str(n)) for n in (5, 10, 20, 50, 100)])
+    items_per_page = SelectField("Items per page", coerce=int, choices=[])
     show_thumbnails = BooleanField("Show thumbnails")
     auto_expand_folders = BooleanField("Expand folders automatically")
     confirm_delete = BooleanField("Ask before deleting things")
@@ -116,6 +116,16 @@ class SettingsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in all_timezones()]
+        self.items_per_page.choices = [(n, str(n)) for n in self._page_sizes()]
+
+    def _page_sizes(self) -> list[int]:
+        """The usual sizes, plus the member's own when the API set another (5 to 100), so that
+        the page can show it and save the form without refusing it."""
+        sizes = set(PAGE_SIZES)
+        current = self.items_per_page.data
+        if isinstance(current, int) and 5 <= current <= 100:
+            sizes.add(current)
+        return sorted(sizes)
 
     def changes(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
