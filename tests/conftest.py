@@ -73,7 +73,9 @@ def _app(smtp_server, tmp_path_factory):
         MAIL_PORT = smtp_server.port
         STORAGE_PATH = str(root / "uploads")
         MAIL_OUTBOX_DIR = str(root / "outbox")
-        REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+        # Jobs run in-process unless a test opts in with the ``redis_url`` fixture, so mail
+        # reaches the SMTP server without a worker.
+        REDIS_URL = None
         RQ_QUEUE = "folio-test"
 
     app = create_app(Config)
@@ -108,6 +110,20 @@ def app(_app, smtp_server):
     yield _app
     db.session.remove()
     ctx.pop()
+
+
+@pytest.fixture
+def redis_url(app):
+    """Switch this test's app to the real Redis (``TEST_REDIS_URL``); skip without one."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set (CI sets it for the PostgreSQL + Redis run)")
+    from redis import Redis
+
+    Redis.from_url(url).flushdb()
+    app.config["REDIS_URL"] = url
+    yield url
+    app.config["REDIS_URL"] = None
 
 
 @pytest.fixture

@@ -66,7 +66,11 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from webapp.accounts import api as accounts_api
     from webapp.accounts import views as accounts_views
-    from webapp.api import health
+    from webapp.admin import api as admin_api
+    from webapp.api import health, openapi
+    from webapp.apikeys import api as apikeys_api
+    from webapp.apikeys import views as apikeys_views
+    from webapp.auth import api as auth_api
     from webapp.auth import views as auth_views
     from webapp.main import views as main_views
     from webapp.media import views as media_views
@@ -76,8 +80,13 @@ def register_blueprints(app: Flask) -> None:
         auth_views.bp,
         accounts_views.bp,
         media_views.bp,
+        apikeys_views.bp,
         health.bp,
+        openapi.bp,
+        auth_api.bp,
         accounts_api.bp,
+        apikeys_api.bp,
+        admin_api.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["ENV_NAME"] == "development":

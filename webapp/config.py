@@ -92,7 +92,13 @@ class Config:
     STORAGE_PATH = os.environ.get("STORAGE_PATH", str(PROJECT_ROOT / "instance" / "uploads"))
     STORAGE_URL_PREFIX = "/media"
 
-    # API tokens (issue 3 builds on these).
+    # API platform.
+    USAGE_FLUSH_SECONDS = int(os.environ.get("USAGE_FLUSH_SECONDS", "30"))
+    API_LIMIT_PER_MEMBER = os.environ.get("API_LIMIT_PER_MEMBER", "1000 per hour")
+    API_LIMIT_ANONYMOUS = os.environ.get("API_LIMIT_ANONYMOUS", "120 per minute")
+    API_AUTH_LIMIT = os.environ.get("API_AUTH_LIMIT", "10 per minute")
+    API_KEY_EXPIRY_WARNING_DAYS = 7
+    JWT_ISSUER = "folio"
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
     JWT_ACCESS_TTL = timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15")))
     JWT_REFRESH_TTL = timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30")))
@@ -117,6 +123,7 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_STORAGE_URI = "memory://"
+    USAGE_FLUSH_SECONDS = 0  # counts land in the database at once
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
 
 

@@ -1,14 +1,16 @@
 """Who is calling the API, and with which scopes.
 
-Issue 2: the browser session (CSRF is checked on writes by ``webapp.auth.login``).
-The API-platform issue adds API keys and JWT access tokens here, behind the same interface.
+One layer for every /api/v1 route: ``Authorization: Bearer <API key | access token>``, or the
+browser session (CSRF is enforced on its writes in ``webapp.security``). A key holds the
+scopes its owner chose; sessions and access tokens hold every scope of their member.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
-from flask import g
+from flask import g, request
 from flask_login import current_user
 
 from webapp.api import scopes as scope_registry
@@ -23,18 +25,60 @@ class Principal:
     user: User
     via: str  # "session", "token" or "key"
     scopes: frozenset[str] = field(default_factory=lambda: frozenset(scope_registry.SCOPES))
+    api_key_id: uuid.UUID | None = None
+    api_key_rate_limit: int | None = None
 
     def can(self, scope: str) -> bool:
         return scope in self.scopes
 
 
+def bearer_token() -> str | None:
+    """The bearer credential, ``""`` when the header is malformed, None when absent."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return ""
+    return token.strip()
+
+
 def authenticate() -> Principal:
-    """The request's principal, or ``Unauthorized``; suspended members are refused."""
-    if not current_user.is_authenticated:
-        raise Unauthorized("Sign in or send a valid bearer token.")
-    principal = Principal(user=current_user._get_current_object(), via="session")
+    """The request's principal, or ``Unauthorized``; suspended members get 403."""
+    token = bearer_token()
+    if token == "":
+        raise Unauthorized("Send 'Authorization: Bearer <API key or access token>'.")
+    if token is None:
+        principal = _from_session()
+    elif token.startswith("pk_"):
+        principal = _from_api_key(token)
+    else:
+        principal = _from_access_token(token)
     _check_standing(principal.user)
     return principal
+
+
+def _from_session() -> Principal:
+    if not current_user.is_authenticated:
+        raise Unauthorized("Sign in or send a valid bearer token.")
+    return Principal(user=current_user._get_current_object(), via="session")
+
+
+def _from_api_key(token: str) -> Principal:
+    from webapp.apikeys import service as apikeys
+    from webapp.extensions import db
+
+    key = apikeys.authenticate(token)
+    user = db.session.get(User, key.user_id)
+    granted = frozenset(key.permissions or []) & frozenset(scope_registry.SCOPES)
+    return Principal(user=user, via="key", scopes=granted, api_key_id=key.id,
+                     api_key_rate_limit=key.rate_limit)
+
+
+def _from_access_token(token: str) -> Principal:
+    from webapp.auth.access import user_from_access_token
+
+    return Principal(user=user_from_access_token(token), via="token")
 
 
 def _check_standing(user: User) -> None:
@@ -54,5 +98,12 @@ def require_scope(principal: Principal, scope: str | None) -> None:
         )
 
 
-def current_principal() -> Principal:
-    return g.principal
+def require_permission(principal: Principal, permission: str | None) -> None:
+    """Staff routes: the member's role must grant ``permission``."""
+    if permission and not principal.user.has_permission(permission):
+        raise Forbidden("Your role does not allow this.", code="forbidden",
+                        details={"required_permission": permission})
+
+
+def current_principal() -> Principal | None:
+    return g.get("principal")

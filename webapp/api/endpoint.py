@@ -4,7 +4,8 @@
               response=schemas.PROFILE)
     def get_profile(principal): ...
 
-The view receives the authenticated ``Principal`` as its first argument.
+The view receives the authenticated ``Principal`` as its first argument. Every operation is
+recorded in ``OPERATIONS``, from which ``webapp.api.openapi`` builds the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from typing import Any, Callable
 from flask import Blueprint, g, jsonify, request
 
 from webapp.api import scopes as scope_registry
-from webapp.api.auth import authenticate, require_scope
-from webapp.errors import ValidationFailed
+from webapp.api.auth import authenticate, require_permission, require_scope
+from webapp.api.ratelimit import auth_route_limit, caller_key, ip_key, limit_for_caller
+from webapp.errors import ServiceError, ValidationFailed
+from webapp.extensions import limiter
+from webapp.usage.counter import record_api_call
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Operation:
     status: int = 200
     aliases: tuple[str, ...] = ()
     public: bool = False
+    permission: str | None = None
+    raw_response: dict[str, Any] | None = None  # documented without the {"data": ...} envelope
     multipart: bool = False
     query: list[dict[str, Any]] = field(default_factory=list)
 
@@ -56,19 +62,20 @@ def endpoint(
     aliases: tuple[str, ...] = (),
     multipart: bool = False,
     query: list[dict[str, Any]] | None = None,
+    public: bool = False,
+    permission: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register an authenticated JSON route (and its documented aliases) on ``bp``."""
+    """Register a JSON route (and its documented aliases) on ``bp``.
+
+    Authenticated routes (the default) receive the ``Principal`` as first argument and share
+    one rate limit per caller; ``public`` routes (sign-up, sign-in, refresh) take no
+    credentials and share a stricter per-IP limit.
+    """
     if scope is not None and scope not in scope_registry.SCOPES:
         raise ValueError(f"scope {scope!r} is not registered in webapp.api.scopes")
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any):
-            principal = authenticate()
-            require_scope(principal, scope)
-            g.principal = principal
-            return view(principal, *args, **kwargs)
-
+        wrapped = _public(view) if public else _authenticated(view, scope, permission)
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])
         for number, alias in enumerate(aliases):
             bp.add_url_rule(alias, endpoint=f"{view.__name__}_alias{number}", view_func=wrapped, methods=[method])
@@ -78,11 +85,51 @@ def endpoint(
                 method=method, path=prefix + rule, endpoint=f"{bp.name}.{view.__name__}",
                 summary=summary, scope=scope, tag=tag, body=body, response=response, status=status,
                 aliases=tuple(prefix + a for a in aliases), multipart=multipart, query=query or [],
+                public=public, permission=permission,
             )
         )
         return wrapped
 
     return decorator
+
+
+def _public(view: Callable[..., Any]) -> Callable[..., Any]:
+    limited = limiter.shared_limit(auth_route_limit, scope="api-auth", key_func=ip_key)(view)
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        g.principal = None
+        return limited(*args, **kwargs)
+
+    wrapped.csrf_exempt = True  # takes no cookie, so there is nothing to forge
+    return wrapped
+
+
+def _authenticated(view: Callable[..., Any], scope: str | None, permission: str | None) -> Callable[..., Any]:
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any):
+        failure = g.pop("auth_failure", None)
+        if failure is not None:
+            raise failure
+        principal = g.principal
+        record_api_call(principal.user.id, principal.api_key_id)
+        require_scope(principal, scope)
+        require_permission(principal, permission)
+        return view(principal, *args, **kwargs)
+
+    # The limit is evaluated inside this wrapper, after authentication, so it can depend on
+    # the caller; unauthenticated attempts count against their IP.
+    limited = limiter.shared_limit(limit_for_caller, scope="api", key_func=caller_key)(checked)
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        try:
+            g.principal = authenticate()
+        except ServiceError as exc:
+            g.principal, g.auth_failure = None, exc
+        return limited(*args, **kwargs)
+
+    return wrapped
 
 
 def json_body() -> dict[str, Any]:

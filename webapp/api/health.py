@@ -5,10 +5,26 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
+from webapp.api.endpoint import OPERATIONS, Operation
 from webapp.extensions import db
 from webapp.jobs import redis_connection
 
 bp = Blueprint("health", __name__, url_prefix="/api/v1")
+
+HEALTH_SCHEMA = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
+        "checks": {
+            "type": "object",
+            "properties": {
+                "database": {"type": "string", "enum": ["ok", "unreachable"]},
+                "redis": {"type": "string", "enum": ["ok", "unreachable", "not configured"]},
+            },
+        },
+    },
+}
 
 
 def _database_state() -> str:
@@ -40,3 +56,8 @@ def health():
         status = "unavailable"
     body = {"status": status, "checks": {"database": database, "redis": redis_state}}
     return jsonify(body), 200 if database == "ok" else 503
+
+
+# Health answers bare JSON (load balancers read it), so it is documented by hand.
+OPERATIONS.append(Operation(method="GET", path="/api/v1/health", endpoint="health.health", summary="Service health",
+                            scope=None, tag="Health", public=True, raw_response=HEALTH_SCHEMA))

@@ -1,1 +1,1 @@
-"""API keys: created and managed by members, used by scripts as bearer tokens."""
+"""API keys: created and managed by members at /settings/api-keys, used by scripts as bearer tokens."""

@@ -1,0 +1,122 @@
+"""Staff user management (seed 003's /users): search, filter, sort, paginate, change, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from webapp.accounts.models import Profile
+from webapp.auth.models import Role, User
+from webapp.errors import NotFound, ValidationFailed
+from webapp.extensions import db
+
+SORTS = {
+    "created_at": User.created_at,
+    "email": User.email,
+    "last_login": User.last_login,
+}
+MAX_PAGE_SIZE = 100
+PLANS = ("free", "pro", "business")
+
+
+def list_users(*, search: str | None = None, role: str | None = None, sort: str = "-created_at",
+               limit: int = 20, offset: int = 0) -> tuple[list[User], int]:
+    """One page of members and the total matching count (two queries, whatever the size)."""
+    descending = sort.startswith("-")
+    column = SORTS.get(sort.lstrip("-"))
+    errors = {}
+    if column is None:
+        errors["sort"] = [f"One of: {', '.join(sorted(SORTS))} (prefix - for descending)."]
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        errors["limit"] = [f"Between 1 and {MAX_PAGE_SIZE}."]
+    if offset < 0:
+        errors["offset"] = ["Must be 0 or more."]
+    if errors:
+        raise ValidationFailed("Invalid list parameters.", details=errors)
+    query = sa.select(User).join(User.profile).join(User.role)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(sa.or_(User.email.like(pattern), sa.func.lower(Profile.display_name).like(pattern)))
+    if role:
+        query = query.where(Role.name == role)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    order = column.desc() if descending else column.asc()
+    users = list(db.session.scalars(query.order_by(order, User.id).limit(limit).offset(offset)).unique())
+    return users, total
+
+
+def get_user(user_id: str | uuid.UUID) -> User:
+    try:
+        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
+        raise NotFound("No such member.")
+    user = db.session.get(User, key)
+    if user is None:
+        raise NotFound("No such member.")
+    return user
+
+
+def create_user(data: dict[str, Any]) -> User:
+    """A member created by staff, with optional role and plan."""
+    from webapp.auth import service as auth
+
+    for name in ("email", "password"):
+        if not isinstance(data.get(name), str):
+            raise ValidationFailed("Some fields need your attention.", details={name: ["This field is required."]})
+    unknown = set(data) - {"email", "password", "display_name", "role", "plan", "is_verified"}
+    if unknown:
+        raise ValidationFailed("Unknown fields.", details={k: ["Unknown field."] for k in unknown})
+    changes = {k: data[k] for k in ("role", "plan", "is_verified") if k in data}
+    _check_changes(changes)
+    user = auth.register(data["email"], data["password"], data.get("display_name") or data["email"].split("@")[0],
+                         send_mail=False)
+    return update_user(user.id, changes) if changes else user
+
+
+def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    if "role" in changes and db.session.scalar(sa.select(Role).where(Role.name == changes["role"])) is None:
+        errors["role"] = ["Unknown role."]
+    if "plan" in changes and changes["plan"] not in PLANS:
+        errors["plan"] = [f"One of: {', '.join(PLANS)}."]
+    for flag in ("is_verified", "is_active", "is_suspended"):
+        if flag in changes and not isinstance(changes[flag], bool):
+            errors[flag] = ["Must be true or false."]
+    if "suspended_reason" in changes and not isinstance(changes["suspended_reason"], (str, type(None))):
+        errors["suspended_reason"] = ["Must be text."]
+    if errors:
+        raise ValidationFailed("Some fields need your attention.", details=errors)
+    return changes
+
+
+def update_user(user_id: str | uuid.UUID, changes: dict[str, Any]) -> User:
+    """Change role, plan and standing flags; suspension signs the member out everywhere."""
+    from webapp.auth import access, sessions
+    from webapp.timeutil import utcnow
+
+    allowed = {"role", "plan", "is_verified", "is_active", "is_suspended", "suspended_reason"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed("Unknown or read-only fields.", details={k: ["Not editable."] for k in unknown})
+    _check_changes(changes)
+    user = get_user(user_id)
+    for name, value in changes.items():
+        if name == "role":
+            user.role = db.session.scalar(sa.select(Role).where(Role.name == value))
+        else:
+            setattr(user, name, value)
+    if changes.get("is_verified") and user.verified_at is None:
+        user.verified_at = utcnow()
+    db.session.commit()
+    if user.is_suspended or not user.is_active:
+        sessions.revoke_all(user.id)
+        access.revoke_all_for(user.id)
+    return user
+
+
+def delete_user(user_id: str | uuid.UUID) -> None:
+    user = get_user(user_id)
+    db.session.execute(sa.delete(User).where(User.id == user.id))
+    db.session.commit()

@@ -1,0 +1,200 @@
+"""The OpenAPI 3.1 document, built from the operations the ``endpoint`` decorator recorded,
+and the human-readable reference page at /api/docs."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template
+
+from webapp.api import scopes as scope_registry
+from webapp.api.endpoint import OPERATIONS, Operation
+
+bp = Blueprint("openapi", __name__)
+
+PATH_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+ERROR_TEXT = {
+    400: "Bad request (for example a missing CSRF token on a cookie-authenticated write)",
+    401: "Missing, malformed, expired or revoked credentials",
+    403: "Authenticated, but the credential lacks the scope or the role lacks the permission",
+    404: "No such resource, or it belongs to someone else",
+    409: "Conflicts with existing data",
+    413: "Upload too large",
+    422: "The body or query failed validation; `details` names each field",
+    429: "Rate limit exceeded; see Retry-After",
+}
+
+
+def _openapi_path(path: str) -> str:
+    return PATH_PARAM.sub(r"{\1}", path)
+
+
+def _error(status: int) -> dict[str, Any]:
+    return {"description": ERROR_TEXT[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    if op.raw_response is not None:
+        return {"description": "Success", "content": {"application/json": {"schema": op.raw_response}}}
+    if op.status == 204 or op.response is None:
+        return {"description": "Done; no content"}
+    envelope = {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"data": op.response, "meta": {"type": "object"}},
+    }
+    return {"description": "Success", "content": {"application/json": {"schema": envelope}}}
+
+
+def _request_body(op: Operation) -> dict[str, Any] | None:
+    if op.multipart:
+        schema = {"type": "object", "required": ["avatar"],
+                  "properties": {"avatar": {"type": "string", "format": "binary"}}}
+        return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    if op.body is None:
+        return None
+    return {"required": True, "content": {"application/json": {"schema": op.body}}}
+
+
+def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
+    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+              for name in PATH_PARAM.findall(op.path)]
+    responses: dict[str, Any] = {str(op.status): _success(op)}
+    statuses = [429]
+    if not op.public:
+        statuses += [401, 403]
+    if params:
+        statuses.append(404)
+    if op.body is not None or op.query or op.multipart:
+        statuses.append(422)
+    if op.multipart:
+        statuses.append(413)
+    if op.public and op.method == "POST":
+        statuses += [401, 409] if "register" in op.endpoint else [401]
+    for status in sorted(set(statuses)):
+        responses[str(status)] = _error(status)
+    if op.raw_response is not None:  # health: the same body with 503 when the database is down
+        responses = {"200": _success(op), "503": {**_success(op), "description": "Database unreachable"}}
+    operation: dict[str, Any] = {
+        "operationId": op.endpoint.split(".")[-1] + (f"_via_{alias_of}" if alias_of else ""),
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": params + op.query,
+        "responses": responses,
+        "security": [] if op.public else [{"bearerAuth": []}, {"sessionCookie": []}],
+    }
+    if op.scope:
+        operation["x-required-scope"] = op.scope
+        operation["description"] = f"Requires the `{op.scope}` scope."
+    if op.permission:
+        operation["description"] = operation.get("description", "") + f" Staff only: the role needs `{op.permission}`."
+    if alias_of:
+        operation["description"] = (operation.get("description", "") + f" Alias of `{alias_of}`.").strip()
+    body = _request_body(op)
+    if body:
+        operation["requestBody"] = body
+    return operation
+
+
+def build_spec() -> dict[str, Any]:
+    """The whole document; every recorded operation and alias becomes a path item."""
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(_openapi_path(op.path), {})[op.method.lower()] = _operation(op)
+        for alias in op.aliases:
+            paths.setdefault(_openapi_path(alias), {})[op.method.lower()] = _operation(op, alias_of=op.path)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Folio API",
+            "version": "1.0.0",
+            "description": "JSON API for Folio members, their scripts and apps. Authenticate with "
+                           "`Authorization: Bearer <API key or access token>`.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "An API key (pk_live_…) or a JWT access token from /api/v1/auth/login"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "folio_session",
+                                  "description": "The browser session; writes also need the X-CSRFToken header"},
+            },
+        },
+        "x-scopes": dict(scope_registry.SCOPES),
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_json():
+    """The machine-readable API description."""
+    return jsonify(build_spec())
+
+
+def example(schema: dict[str, Any] | None) -> Any:
+    """A small example value for a JSON Schema, for the curl snippets on the reference page."""
+    if not schema:
+        return None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
+    if kind == "object":
+        props = schema.get("properties", {})
+        required = schema.get("required") or list(props)[:3]
+        return {name: example(props[name]) for name in required if name in props}
+    if kind == "array":
+        return [example(schema.get("items"))] if schema.get("items") else []
+    if kind == "integer":
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return True
+    fmt = schema.get("format")
+    return {"email": "you@example.com", "uuid": "3f2c…", "date-time": "2027-01-31T00:00:00Z",
+            "uri": "https://example.com"}.get(fmt, "string")
+
+
+def _curl(op: Operation, base: str) -> str:
+    path = _openapi_path(op.path)
+    lines = [f"curl -X {op.method} {base}{path}"]
+    if not op.public:
+        lines.append('  -H "Authorization: Bearer $FOLIO_API_KEY"')
+    if op.multipart:
+        lines.append('  -F "avatar=@photo.jpg"')
+    elif op.body is not None:
+        lines.append('  -H "Content-Type: application/json"')
+        lines.append(f"  -d '{json.dumps(example(op.body))}'")
+    return " \\\n".join(lines)
+
+
+@bp.get("/api/docs")
+def docs():
+    """The API reference: every operation with its scope, body and a curl example."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for op in OPERATIONS:
+        groups.setdefault(op.tag, []).append({
+            "op": op, "curl": _curl(op, base),
+            "body": json.dumps(example(op.body), indent=2) if op.body else None,
+            "response": json.dumps({"data": example(op.response)}, indent=2) if op.response else None,
+        })
+    return render_template("api/docs.html", groups=groups, scopes=scope_registry.SCOPES, base=base)

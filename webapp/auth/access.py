@@ -1,0 +1,154 @@
+"""API sign-in without a browser: short-lived JWT access tokens and rotating refresh tokens.
+
+Access tokens are HS256 JWTs signed with ``JWT_SECRET_KEY``, made with joserfc (Authlib's
+successor to its deprecated ``authlib.jose`` module, from the same author). Refresh tokens
+are random strings stored as SHA-256 hashes; each use rotates the token within its family,
+and presenting an already-rotated token revokes the whole family (it was probably stolen).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import OctKey
+
+from webapp.auth.models import RefreshToken, User
+from webapp.errors import Unauthorized
+from webapp.extensions import db
+from webapp.timeutil import utcnow
+
+ALGORITHM = "HS256"
+
+
+def _key() -> OctKey:
+    return OctKey.import_key(current_app.config["JWT_SECRET_KEY"])
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_access_token(user: User) -> tuple[str, int]:
+    """A signed access token for ``user`` and its lifetime in seconds."""
+    ttl = int(current_app.config["JWT_ACCESS_TTL"].total_seconds())
+    now = int(time.time())
+    claims = {
+        "iss": current_app.config["JWT_ISSUER"],
+        "sub": str(user.id),
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "typ": "access",
+    }
+    return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, _key(), algorithms=[ALGORITHM]), ttl
+
+
+def user_from_access_token(token: str) -> User:
+    """The member an access token names; ``Unauthorized`` for bad, expired or foreign tokens."""
+    registry = jwt.JWTClaimsRegistry(
+        leeway=5,
+        iss={"essential": True, "value": current_app.config["JWT_ISSUER"]},
+        sub={"essential": True},
+        exp={"essential": True},
+        typ={"essential": True, "value": "access"},
+    )
+    try:
+        claims = jwt.decode(token, _key(), algorithms=[ALGORITHM]).claims
+        registry.validate(claims)
+        user_id = uuid.UUID(claims["sub"])
+    except ExpiredTokenError:
+        raise Unauthorized("The access token has expired. Refresh it.", code="token_expired")
+    except (JoseError, ValueError, TypeError):
+        raise Unauthorized("The bearer token is not valid.")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("The bearer token is not valid.")
+    return user
+
+
+def _new_refresh_token(user_id: uuid.UUID, family_id: uuid.UUID, device: str | None) -> str:
+    raw = "rt_" + secrets.token_urlsafe(48)
+    db.session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family_id,
+            token_hash=_hash(raw),
+            device_info=(device or "")[:512] or None,
+            expires_at=utcnow() + current_app.config["JWT_REFRESH_TTL"],
+        )
+    )
+    return raw
+
+
+def issue_pair(user: User, device: str | None = None) -> TokenPair:
+    """A fresh access token and the first refresh token of a new family (at sign-in)."""
+    refresh = _new_refresh_token(user.id, uuid.uuid4(), device)
+    db.session.commit()
+    access, ttl = issue_access_token(user)
+    return TokenPair(access, refresh, ttl)
+
+
+def rotate(raw_refresh: str, device: str | None = None) -> tuple[User, TokenPair]:
+    """Trade a refresh token for a new pair; replaying a used token revokes its family."""
+    row = db.session.scalar(
+        sa.select(RefreshToken).where(RefreshToken.token_hash == _hash(raw_refresh or "")).with_for_update()
+    )
+    now = utcnow()
+    if row is None:
+        raise Unauthorized("The refresh token is not valid.", code="invalid_refresh_token")
+    if row.used_at is not None or row.revoked_at is not None:
+        _revoke_family(row.family_id)
+        db.session.commit()
+        raise Unauthorized("This refresh token was already used; every session it belongs to is now "
+                           "signed out. Sign in again.", code="refresh_token_reused")
+    if row.expires_at <= now:
+        raise Unauthorized("The refresh token has expired. Sign in again.", code="refresh_token_expired")
+    user = db.session.get(User, row.user_id)
+    if user is None or user.is_suspended or not user.is_active:
+        raise Unauthorized("This account can no longer sign in.", code="account_locked")
+    row.used_at = now
+    refresh = _new_refresh_token(user.id, row.family_id, device)
+    db.session.commit()
+    access, ttl = issue_access_token(user)
+    return user, TokenPair(access, refresh, ttl)
+
+
+def _revoke_family(family_id: uuid.UUID) -> None:
+    db.session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke(raw_refresh: str) -> None:
+    """Sign out an API client: its refresh token family stops working."""
+    row = db.session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == _hash(raw_refresh or "")))
+    if row is not None:
+        _revoke_family(row.family_id)
+        db.session.commit()
+
+
+def revoke_all_for(user_id: uuid.UUID) -> None:
+    """Every refresh token of a member (password reset, sign out everywhere)."""
+    db.session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()

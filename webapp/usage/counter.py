@@ -1,0 +1,140 @@
+"""Counting API calls without turning every request into a contended row update.
+
+Each call adds to a buffer (a Redis hash when ``REDIS_URL`` is set, process memory otherwise).
+The buffer is written to the database with one relative UPDATE/UPSERT per member-day and per
+key (``usage_count = usage_count + n``) at most every ``USAGE_FLUSH_SECONDS``; with Redis the
+write happens in an rq job guarded by a lock, so only one process flushes at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from flask import current_app
+
+from webapp.extensions import db
+from webapp.jobs import enqueue, redis_connection
+from webapp.timeutil import utcnow
+
+CALLS_HASH = "folio:usage:api_calls"
+KEY_USES_HASH = "folio:usage:key_uses"
+KEY_LAST_HASH = "folio:usage:key_last"
+FLUSH_LOCK = "folio:usage:flush_lock"
+
+
+class _LocalBuffer:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.key_uses: Counter[str] = Counter()
+        self.key_last: dict[str, float] = {}
+        self.last_flush = 0.0
+
+    def drain(self):
+        with self.lock:
+            drained = (dict(self.calls), dict(self.key_uses), dict(self.key_last))
+            self.calls.clear()
+            self.key_uses.clear()
+            self.key_last.clear()
+            self.last_flush = time.monotonic()
+        return drained
+
+
+_local = _LocalBuffer()
+
+
+def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None) -> None:
+    """Count one authenticated API call for today (and for the key that made it)."""
+    day_field = f"{user_id}:{utcnow().date().isoformat()}"
+    now = time.time()
+    connection = redis_connection()
+    if connection is not None:
+        pipe = connection.pipeline()
+        pipe.hincrby(CALLS_HASH, day_field, 1)
+        if api_key_id:
+            pipe.hincrby(KEY_USES_HASH, str(api_key_id), 1)
+            pipe.hset(KEY_LAST_HASH, str(api_key_id), now)
+        pipe.execute()
+        interval = max(1, int(current_app.config["USAGE_FLUSH_SECONDS"]))
+        if current_app.config["USAGE_FLUSH_SECONDS"] == 0 or connection.set(FLUSH_LOCK, 1, nx=True, ex=interval):
+            enqueue(flush)
+        return
+    with _local.lock:
+        _local.calls[day_field] += 1
+        if api_key_id:
+            _local.key_uses[str(api_key_id)] += 1
+            _local.key_last[str(api_key_id)] = now
+        due = time.monotonic() - _local.last_flush >= current_app.config["USAGE_FLUSH_SECONDS"]
+    if due:
+        flush()
+
+
+def _drain_redis(connection):
+    """Move the hashes aside atomically so increments that arrive meanwhile are kept."""
+    suffix = uuid.uuid4().hex
+    drained = []
+    for name in (CALLS_HASH, KEY_USES_HASH, KEY_LAST_HASH):
+        temp = f"{name}:flushing:{suffix}"
+        try:
+            connection.rename(name, temp)
+        except Exception:  # the hash does not exist: nothing buffered
+            drained.append({})
+            continue
+        values = {k.decode(): v.decode() for k, v in connection.hgetall(temp).items()}
+        connection.delete(temp)
+        drained.append(values)
+    calls, uses, last = drained
+    return ({k: int(v) for k, v in calls.items()}, {k: int(v) for k, v in uses.items()},
+            {k: float(v) for k, v in last.items()})
+
+
+def flush() -> None:
+    """Write buffered counts to ``usage_metrics`` and ``api_keys`` (also an rq job)."""
+    connection = redis_connection()
+    calls, key_uses, key_last = _drain_redis(connection) if connection is not None else _local.drain()
+    for field, count in calls.items():
+        user_id, day = field.split(":", 1)
+        _add_api_calls(uuid.UUID(user_id), date.fromisoformat(day), count)
+    for key_id, count in key_uses.items():
+        _add_key_uses(uuid.UUID(key_id), count, key_last.get(key_id))
+    db.session.commit()
+
+
+def _add_api_calls(user_id: uuid.UUID, day: date, count: int) -> None:
+    from webapp.auth.models import User
+    from webapp.usage.models import UsageMetric
+
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(UsageMetric).values(id=uuid.uuid4(), user_id=user_id, metric_date=day, api_calls=count,
+                                           created_at=utcnow(), last_updated_at=utcnow())
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "metric_date"],
+        set_={"api_calls": UsageMetric.api_calls + count, "last_updated_at": utcnow()},
+    )
+    # A member deleted since the call was buffered has no row to count against.
+    if db.session.get(User, user_id) is not None:
+        db.session.execute(statement)
+
+
+def _add_key_uses(key_id: uuid.UUID, count: int, last_used: float | None) -> None:
+    from webapp.apikeys.models import ApiKey
+
+    # updated_at keeps meaning "settings changed", not "was used".
+    values: dict = {"usage_count": ApiKey.usage_count + count, "updated_at": ApiKey.updated_at}
+    if last_used is not None:
+        used_at = datetime.fromtimestamp(last_used, tz=timezone.utc)
+        values["last_used_at"] = sa.case(
+            (ApiKey.last_used_at.is_(None), used_at),
+            (ApiKey.last_used_at < used_at, used_at),
+            else_=ApiKey.last_used_at,
+        )
+    db.session.execute(sa.update(ApiKey).where(ApiKey.id == key_id).values(**values))
