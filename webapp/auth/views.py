@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.activity import service as activity
 from webapp.auth import service as auth
 from webapp.auth import sessions
-from webapp.auth.forms import (ChangeEmailForm, ChangePasswordForm, ConfirmForm, ForgotForm, LoginForm,
-                               RegisterForm, ResetForm)
+from webapp.auth.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotForm,
+    LoginForm,
+    RegisterForm,
+    ResetForm,
+)
 from webapp.auth.login import client_ip, sign_in, sign_out
 from webapp.auth.tokens import TokenInvalid
 from webapp.errors import ServiceError
 from webapp.extensions import limiter
 from webapp.forms import apply_errors
-from webapp.htmx import hx_redirect, render
+from webapp.htmx import hx_redirect, is_htmx, render
 from webapp.security import safe_next_path
 
 bp = Blueprint("auth", __name__)
@@ -33,8 +43,13 @@ def _failed(response) -> bool:
     return response.status_code != 303
 
 
+def _per_ip(config_key: str, message: str):
+    """A POST limit per client address whose size comes from the config at request time."""
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], error_message=message)
+
+
 @bp.route("/auth/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@_per_ip("LOGIN_LIMIT_PER_IP", "Too many sign-up attempts from your network.")
 def register():
     """Create an account and sign straight in; verification can come later."""
     if current_user.is_authenticated:
@@ -53,9 +68,10 @@ def register():
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@_per_ip("LOGIN_LIMIT_PER_IP", "Too many sign-in attempts from your network.")
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_failed)
+               methods=["POST"], deduct_when=_failed,
+               error_message="Too many failed sign-in attempts for this account.")
 def login():
     """Sign in; unknown email and wrong password get the same answer."""
     if current_user.is_authenticated:
@@ -67,10 +83,11 @@ def login():
                                      user_agent=request.user_agent.string)
         except ServiceError as exc:
             form.form_errors.append(exc.message)
-        else:
-            sign_in(user, remember=form.remember.data)
-            return redirect(_safe_next(url_for("accounts.profile")), 303)
-    return render_template("auth/login.html", form=form), 401 if form.form_errors else 200
+            # 401 for bad credentials, 403 for a locked account: the page says which.
+            return render_template("auth/login.html", form=form), exc.status
+        sign_in(user, remember=form.remember.data)
+        return redirect(_safe_next(url_for("accounts.profile")), 303)
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/auth/logout")
@@ -94,7 +111,8 @@ def verify(token: str):
 
 @bp.post("/auth/verify/resend")
 @login_required
-@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], key_func=lambda: f"resend:{current_user.id}")
+@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], key_func=lambda: f"resend:{current_user.id}",
+               error_message="We already sent you several links in the last hour.")
 def resend_verification():
     """Mail the verification link again (from the banner)."""
     if current_user.is_verified:
@@ -106,7 +124,7 @@ def resend_verification():
 
 
 @bp.route("/auth/forgot", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], methods=["POST"])
+@_per_ip("MAIL_LIMIT", "Too many reset requests from your network.")
 def forgot():
     """Ask for a reset link; the answer never says whether the account exists."""
     form = ForgotForm()
@@ -184,7 +202,8 @@ def change_email():
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
-            flash(f"We sent a confirmation link to {new_email}. Your email changes once you click it.", "info")
+            flash(f"We sent a confirmation link to {new_email}. Your email changes once you click it.",
+                  "info")
             return redirect(url_for("auth.security"), 303)
     return _security_page(ChangePasswordForm(prefix="pw"), form, 422)
 
@@ -197,3 +216,34 @@ def revoke_other_sessions():
     count = sessions.revoke_all(current_user.id, except_token=current_user.get_id())
     flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
     return hx_redirect(url_for("auth.security"))
+
+
+# Pages that answer their own rate limit, so the member keeps the form and reads the reason.
+_LIMITED_FORMS = {
+    "auth.login": (LoginForm, "auth/login.html"),
+    "auth.register": (RegisterForm, "auth/register.html"),
+    "auth.forgot": (ForgotForm, "auth/forgot.html"),
+}
+
+
+def _wait_text() -> str:
+    current = limiter.current_limit
+    seconds = current.reset_at - time.time() if current else 60
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@bp.errorhandler(429)
+def too_many_requests(exc):
+    """A rate limit, told on the page in use: which limit and how long to wait."""
+    message = f"{exc.description} Please wait {_wait_text()} and try again."
+    if request.endpoint == "auth.resend_verification":
+        # htmx swaps only 2xx and 422 answers here, and the banner must show the refusal.
+        return render("auth/resend_done.html", "auth/_resend_done.html", status=200 if is_htmx() else 429,
+                      message=message)
+    form_class, template = _LIMITED_FORMS.get(request.endpoint, (None, None))
+    if form_class is None:
+        return render_template("errors/429.html", status=429, message=message), 429
+    form = form_class()
+    form.form_errors.append(message)
+    return render_template(template, form=form), 429
