@@ -124,6 +124,7 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_STORAGE_URI = "memory://"
     USAGE_FLUSH_SECONDS = 0  # counts land in the database at once
+    ARGON2_FAST = True  # cheap argon2id parameters: the suite hashes hundreds of passwords
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
 
 
