@@ -31,10 +31,14 @@ def sign_in(user: User, *, remember: bool) -> None:
 
 
 def sign_out(token: str | None) -> None:
-    """Revoke this browser's session row and clear its cookies."""
+    """Revoke this browser's session row and clear its cookies.
+
+    The session is emptied before ``logout_user``, which leaves a note in it asking for the
+    remember cookie to be deleted; clearing afterwards would drop that note and keep the cookie.
+    """
     sessions.revoke(token)
-    logout_user()
     session.clear()
+    logout_user()
 
 
 def _uses_bearer_token() -> bool:

@@ -38,11 +38,16 @@ def normalize_email(raw: str, *, check_deliverability: bool = False) -> str:
     return result.normalized.lower()
 
 
-def check_password(password: str, *, email: str = "", names: tuple[str, ...] = ()) -> None:
-    """Raise ``ValidationFailed`` for a password that breaks the strength rule."""
+def check_password(password: str, *, email: str = "", names: tuple[str, ...] = (),
+                   field: str = "password") -> None:
+    """Raise ``ValidationFailed`` for a password that breaks the strength rule.
+
+    ``field`` names the form field the message belongs next to (``new_password`` on the
+    security page), so that the error shows inline rather than at the top of the page.
+    """
     problem = passwords.password_problem(password, [email, email.split("@")[0], *names])
     if problem:
-        raise ValidationFailed(problem, details={"password": [problem]})
+        raise ValidationFailed(problem, details={field: [problem]})
 
 
 def find_by_email(email: str) -> User | None:
@@ -204,7 +209,7 @@ def _set_password(user: User, new_password: str) -> None:
 def change_password(user: User, current_password: str, new_password: str, *, keep_token: str | None) -> None:
     """Change the password and sign out every other session."""
     _require_password(user, current_password)
-    check_password(new_password, email=user.email, names=(user.profile.display_name,))
+    check_password(new_password, email=user.email, names=(user.profile.display_name,), field="new_password")
     _set_password(user, new_password)
     activity.record("password_change", user_id=user.id)
     db.session.commit()

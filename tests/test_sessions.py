@@ -1,0 +1,330 @@
+"""Server-side sessions: logout, sign out elsewhere, timeouts, and the /settings/security page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from tests.conftest import PASSWORD, csrf_token
+from webapp.activity.models import ActivityLog
+from webapp.auth.models import User, UserSession
+from webapp.extensions import db
+from webapp.timeutil import utcnow
+
+NEW_PASSWORD = "purple-elephant-juggles-teacups"
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
+COOKIES = ("folio_session", "folio_remember")
+
+
+def copy_cookies(source, target) -> None:
+    """Put ``source``'s auth cookies into ``target`` (no expiry: only the server decides)."""
+    for name in COOKIES:
+        cookie = source.get_cookie(name)
+        if cookie is not None:
+            target.set_cookie(name, cookie.value)
+
+
+def signed_in(client) -> bool:
+    response = client.get("/settings/security")
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+def live_sessions(user_id) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    )
+
+
+def user_row(user_id) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user_id)
+
+
+def new_browser(app, auth_cls, email, **login_args):
+    """A second signed-in browser for the same member."""
+    browser = app.test_client()
+    response = auth_cls(browser).login(email, **login_args)
+    assert response.status_code == 303
+    return browser
+
+
+@pytest.fixture
+def auth_cls(auth):
+    return type(auth)
+
+
+# --- Logout and revocation -------------------------------------------------------------------
+
+def test_logout_revokes_the_row_so_a_copied_cookie_dies(app, client, auth, member):
+    stolen = app.test_client()
+    copy_cookies(client, stolen)
+    assert signed_in(stolen)
+    response = auth.logout()
+    assert response.status_code == 303 and response.headers["Location"] == "/auth/login"
+    assert live_sessions(member.id) == 0
+    assert not signed_in(client)
+    assert not signed_in(stolen)
+
+
+def test_logout_with_remember_clears_the_remember_cookie(app, client, auth, make_user):
+    user = make_user()
+    auth.login(user.email, remember=True)
+    stolen = app.test_client()
+    copy_cookies(client, stolen)
+    response = auth.logout()
+    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("folio_remember=")]
+    assert cleared and ("Max-Age=0" in cleared[0] or "1970" in cleared[0])
+    assert client.get_cookie("folio_remember") is None
+    # The stolen remember cookie alone cannot bring the session back.
+    stolen.delete_cookie("folio_session")
+    assert not signed_in(stolen)
+
+
+def test_logout_needs_csrf(client, member):
+    assert client.post("/auth/logout").status_code == 400
+    assert signed_in(client)
+
+
+def test_logout_over_htmx_answers_hx_redirect(client, auth, member):
+    response = client.post("/auth/logout", headers={"HX-Request": "true", **auth.headers()})
+    assert response.headers["HX-Redirect"] == "/auth/login"
+    assert not signed_in(client)
+
+
+def test_sign_out_everywhere_else_keeps_the_current_session(app, client, auth, auth_cls, member):
+    others = [new_browser(app, auth_cls, member.email) for _ in range(2)]
+    assert live_sessions(member.id) == 3
+    response = client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
+    assert response.status_code == 303
+    assert live_sessions(member.id) == 1
+    assert "Signed out 2 other sessions." in client.get("/settings/security").get_data(as_text=True)
+    assert signed_in(client)
+    assert not any(signed_in(other) for other in others)
+
+
+def test_sign_out_everywhere_else_spares_other_members(app, client, auth, auth_cls, member, make_user):
+    stranger = make_user()
+    theirs = new_browser(app, auth_cls, stranger.email)
+    client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
+    assert signed_in(theirs)
+
+
+def test_sign_out_everywhere_else_needs_csrf(app, client, auth_cls, member):
+    other = new_browser(app, auth_cls, member.email)
+    assert client.post("/settings/security/sessions/revoke-others").status_code == 400
+    assert signed_in(other)
+
+
+# --- Timeouts --------------------------------------------------------------------------------
+
+def test_idle_timeout_ends_a_session(app, client, auth, make_user):
+    user = make_user()
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        auth.login(user.email)
+        traveller.shift(timedelta(minutes=100))
+        assert signed_in(client)  # activity keeps it alive...
+        traveller.shift(timedelta(minutes=100))
+        assert signed_in(client)
+        traveller.shift(timedelta(minutes=121))  # ...idleness past two hours ends it
+        assert not signed_in(client)
+    row = db.session.scalar(sa.select(UserSession).where(UserSession.user_id == user.id))
+    assert row.revoked_at is not None
+
+
+def test_absolute_lifetime_ends_an_active_session(app, client, auth, make_user):
+    user = make_user()
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        auth.login(user.email)
+        for _ in range(11):
+            traveller.shift(timedelta(hours=1))
+            assert signed_in(client)
+        traveller.shift(timedelta(minutes=61))  # 12 hours and a minute after signing in
+        assert not signed_in(client)
+
+
+def test_remember_me_outlasts_the_idle_timeout_until_its_own_limits(app, client, auth, make_user):
+    user = make_user()
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        auth.login(user.email, remember=True)
+        traveller.shift(timedelta(hours=13))  # past both limits of a plain session
+        assert signed_in(client)
+        for _ in range(2):
+            traveller.shift(timedelta(days=9))
+            replay = app.test_client()
+            copy_cookies(client, replay)
+            assert signed_in(replay)
+            client = replay
+        traveller.shift(timedelta(days=12, hours=1))  # 30 days after sign-in, seen 12 days ago
+        replay = app.test_client()
+        copy_cookies(client, replay)
+        assert not signed_in(replay)
+
+
+def test_remember_me_idle_limit(app, client, auth, make_user):
+    user = make_user()
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        auth.login(user.email, remember=True)
+        traveller.shift(timedelta(days=14, minutes=1))
+        replay = app.test_client()
+        copy_cookies(client, replay)
+        assert not signed_in(replay)
+
+
+def test_remember_cookie_restores_a_lost_browser_session(app, client, auth, make_user):
+    user = make_user()
+    auth.login(user.email, remember=True)
+    restarted = app.test_client()  # the browser was closed: only the persistent cookie survives
+    restarted.set_cookie("folio_remember", client.get_cookie("folio_remember").value)
+    assert signed_in(restarted)
+
+
+# --- The security page -----------------------------------------------------------------------
+
+def test_security_page_lists_sessions_with_browser_and_ip(app, client, auth, auth_cls, make_user):
+    user = make_user()
+    client.environ_base.update(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=FIREFOX)
+    auth.login(user.email)
+    other = app.test_client()
+    other.environ_base.update(REMOTE_ADDR="198.51.100.4")
+    auth_cls(other).login(user.email)
+    html = client.get("/settings/security").get_data(as_text=True)
+    assert "Firefox on Linux" in html and "203.0.113.7" in html
+    assert "198.51.100.4" in html
+    assert html.count("This browser") == 1
+    assert "Sign out everywhere else" in html
+
+
+def test_security_page_shows_failed_sign_ins(app, client, auth, make_user):
+    user = make_user()
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "192.0.2.66"
+    type(auth)(attacker).login(user.email, "guessing-the-password")
+    auth.login(user.email)
+    html = client.get("/settings/security").get_data(as_text=True)
+    table = html.split("signins-title", 1)[1]
+    assert "192.0.2.66" in table and "Wrong password" in table and "Signed in" in table
+
+
+def test_other_members_sessions_are_not_listed(app, client, auth, auth_cls, member, make_user):
+    stranger = make_user()
+    theirs = app.test_client()
+    theirs.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    auth_cls(theirs).login(stranger.email)
+    assert "198.51.100.99" not in client.get("/settings/security").get_data(as_text=True)
+
+
+# --- Change password -------------------------------------------------------------------------
+
+def _change_password(client, current, new):
+    return client.post("/settings/security/password", data={
+        "pw-current_password": current, "pw-new_password": new,
+        "csrf_token": csrf_token(client, "/settings/security")})
+
+
+def test_change_password_wrong_current_is_an_inline_error(client, member):
+    response = _change_password(client, "not-my-password-at-all", NEW_PASSWORD)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'id="pw-current_password-error">This is not your current password', html)
+    assert user_row(member.id).password_changed_at is None
+
+
+def test_change_password_weak_new_is_refused(client, member):
+    response = _change_password(client, PASSWORD, "password123")
+    assert response.status_code == 422
+    assert 'id="pw-new_password-error"' in response.get_data(as_text=True)
+
+
+def test_change_password_revokes_other_sessions_keeps_current(app, client, auth_cls, member):
+    other = new_browser(app, auth_cls, member.email)
+    response = _change_password(client, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 303
+    assert signed_in(client)
+    assert not signed_in(other)
+    assert live_sessions(member.id) == 1
+    fresh = app.test_client()
+    assert auth_cls(fresh).login(member.email, NEW_PASSWORD).status_code == 303
+    assert auth_cls(app.test_client()).login(member.email, PASSWORD).status_code == 401
+
+
+# --- Change email ----------------------------------------------------------------------------
+
+def _change_email(client, new_email, password=PASSWORD):
+    return client.post("/settings/security/email", data={
+        "em-new_email": new_email, "em-password": password,
+        "csrf_token": csrf_token(client, "/settings/security")})
+
+
+def _link_path(mailbox, email) -> str:
+    link = mailbox.last_link(email, "/auth/verify/")
+    return "/auth/verify/" + link.split("/auth/verify/", 1)[1]
+
+
+def test_change_email_confirms_from_the_new_inbox(client, member, mailbox):
+    old = member.email
+    response = _change_email(client, "New.Address@Example.com")
+    assert response.status_code == 303
+    assert mailbox.to(old) == []
+    assert len(mailbox.to("new.address@example.com")) == 1
+    row = user_row(member.id)
+    assert row.email == old and row.pending_email == "new.address@example.com"
+    assert "Waiting for you to confirm" in client.get("/settings/security").get_data(as_text=True)
+    assert client.get(_link_path(mailbox, "new.address@example.com")).status_code == 302
+    row = user_row(member.id)
+    assert row.email == "new.address@example.com" and row.pending_email is None
+    assert row.profile.email == "new.address@example.com"
+
+
+def test_change_email_needs_the_password(client, member, mailbox):
+    response = _change_email(client, "new@example.com", "not-my-password-at-all")
+    assert response.status_code == 422
+    assert 'id="em-password-error"' in response.get_data(as_text=True)
+    assert mailbox.messages == []
+    assert user_row(member.id).pending_email is None
+
+
+def test_change_email_to_another_accounts_address_is_refused(client, member, make_user, mailbox):
+    make_user("taken@example.com")
+    response = _change_email(client, "taken@example.com")
+    assert response.status_code == 422
+    assert "Another account uses this email." in response.get_data(as_text=True)
+    assert mailbox.messages == []
+
+
+def test_change_email_taken_before_the_click_is_refused(client, member, make_user, mailbox):
+    _change_email(client, "race@example.com")
+    make_user("race@example.com")
+    response = client.get(_link_path(mailbox, "race@example.com"))
+    assert response.status_code == 409
+    assert "Another account now uses this email address." in response.get_data(as_text=True)
+    assert user_row(member.id).email == member.email
+
+
+def test_change_email_link_works_once(client, member, mailbox):
+    _change_email(client, "once@example.com")
+    path = _link_path(mailbox, "once@example.com")
+    assert client.get(path).status_code == 302
+    again = client.get(path)
+    assert again.status_code == 400 and "already used" in again.get_data(as_text=True)
+
+
+def test_superseded_email_change_link_is_refused(client, member, mailbox):
+    _change_email(client, "first@example.com")
+    first = _link_path(mailbox, "first@example.com")
+    _change_email(client, "second@example.com")
+    assert client.get(first).status_code == 400
+    assert user_row(member.id).email == member.email
+
+
+def test_login_activity_is_recorded_for_failures_of_known_accounts_only(client, auth, make_user):
+    user = make_user()
+    auth.login(user.email, "guessing-the-password")
+    auth.login("ghost@example.com", "guessing-the-password")
+    rows = db.session.scalars(sa.select(ActivityLog)).all()
+    assert [(r.user_id, r.status) for r in rows] == [(user.id, "failure")]
