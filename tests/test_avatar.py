@@ -1,0 +1,191 @@
+"""Avatar upload: checked by content, re-encoded to a 512px WebP without metadata, size-limited."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from tests.conftest import csrf_token, png_bytes
+from webapp import storage
+from webapp.extensions import db
+
+
+def jpeg_with_exif() -> bytes:
+    """A camera-like JPEG: EXIF with a camera model and GPS coordinates, rotated by orientation."""
+    image = Image.new("RGB", (800, 600), (30, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam Inc"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x0112] = 6  # Orientation: rotate 90° on display
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes(), quality=90)
+    data = buffer.getvalue()
+    with Image.open(io.BytesIO(data)) as check:
+        assert check.getexif().get(0x010F) == "SpyCam Inc" and check.getexif().get_ifd(0x8825)
+    return data
+
+
+def noise_png(size_bytes: int) -> bytes:
+    """A valid PNG of at least ``size_bytes`` (random pixels barely compress)."""
+    side = int((size_bytes / 3) ** 0.5) + 16
+    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=0)
+    data = buffer.getvalue()
+    assert len(data) >= size_bytes
+    return data
+
+
+def upload_page(client, data: bytes, filename: str = "me.png"):
+    return client.post("/profile/avatar", data={"avatar": (io.BytesIO(data), filename),
+                                                "csrf_token": csrf_token(client, "/profile")},
+                       content_type="multipart/form-data")
+
+
+def upload_api(client, auth, data: bytes, filename: str = "me.png"):
+    return client.post("/api/v1/profile/avatar", data={"avatar": (io.BytesIO(data), filename)},
+                       headers=auth.headers(), content_type="multipart/form-data")
+
+
+def stored_avatar(member) -> tuple[str, bytes]:
+    db.session.expire_all()
+    url = member.profile.avatar_url
+    key = storage.key_from_url(url)
+    return key, storage.read(key)
+
+
+@pytest.mark.parametrize("data, name", [
+    (png_bytes((300, 200)), "photo.png"),
+    (png_bytes((1000, 1000), fmt="JPEG"), "photo.jpg"),
+    (png_bytes((64, 64), fmt="GIF"), "tiny.gif"),
+    (png_bytes((100, 300), fmt="WEBP"), "tall.webp"),
+])
+def test_image_is_reencoded_to_512_webp(client, member, data, name):
+    response = upload_page(client, data, name)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    key, content = stored_avatar(member)
+    assert key.startswith(f"avatars/{member.id}/") and key.endswith(".webp")
+    with Image.open(io.BytesIO(content)) as image:
+        assert image.format == "WEBP" and image.size == (512, 512)
+
+
+def test_exif_and_gps_are_stripped(client, member):
+    assert upload_page(client, jpeg_with_exif(), "camera.jpg").status_code == 303
+    _, content = stored_avatar(member)
+    assert b"Exif" not in content and b"SpyCam" not in content and b"Model X" not in content
+    with Image.open(io.BytesIO(content)) as image:
+        assert image.format == "WEBP"
+        assert len(image.getexif()) == 0
+        assert not image.info.get("exif") and not image.info.get("xmp") and not image.info.get("icc_profile")
+
+
+def test_avatar_url_serves_the_image_and_shows_everywhere(client, member):
+    upload_page(client, png_bytes())
+    db.session.expire_all()
+    url = member.profile.avatar_url
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/webp"
+    assert response.data[:4] == b"RIFF" and response.data[8:12] == b"WEBP"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    for page in ("/profile", "/settings"):
+        assert f'src="{url}"' in client.get(page).get_data(as_text=True), page
+
+
+def test_old_avatar_file_is_deleted_when_replaced(client, member):
+    upload_page(client, png_bytes(color=(1, 2, 3)))
+    first_key, _ = stored_avatar(member)
+    assert storage.exists(first_key)
+    upload_page(client, png_bytes(color=(9, 9, 9)))
+    second_key, _ = stored_avatar(member)
+    assert second_key != first_key
+    assert storage.exists(second_key) and not storage.exists(first_key)
+    assert client.get(f"/media/{first_key}").status_code == 404
+
+
+def test_remove_avatar_deletes_the_file(client, member):
+    upload_page(client, png_bytes())
+    key, _ = stored_avatar(member)
+    response = client.post("/profile/avatar/delete", data={"csrf_token": csrf_token(client, "/profile")})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert member.profile.avatar_url is None and not storage.exists(key)
+
+
+def test_5_5_mb_file_is_413_on_the_page(client, member):
+    response = upload_page(client, noise_png(int(5.5 * 1024 * 1024)))
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "<html" in html and "Traceback" not in html
+    assert "5 MB" in html
+    db.session.expire_all()
+    assert member.profile.avatar_url is None
+
+
+def test_7_mb_request_is_413_on_the_page(client, member):
+    response = upload_page(client, os.urandom(7 * 1024 * 1024), "huge.png")
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "<html" in html and "Traceback" not in html and "5 MB" in html
+
+
+def test_oversize_is_413_json(client, member, auth):
+    for data in (noise_png(int(5.5 * 1024 * 1024)), os.urandom(7 * 1024 * 1024)):
+        response = upload_api(client, auth, data)
+        assert response.status_code == 413
+        assert response.mimetype == "application/json"
+        error = response.get_json()["error"]
+        assert error["code"] == "payload_too_large" and "5 MB" in error["message"]
+    db.session.expire_all()
+    assert member.profile.avatar_url is None
+
+
+def truncated_png() -> bytes:
+    data = png_bytes((400, 400), color=(10, 200, 10))
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize("data, name", [
+    (b"just some text, honestly\n" * 20, "notes.png"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.png"),
+    (truncated_png(), "cut.png"),
+    (png_bytes(fmt="BMP"), "old.png"),
+    (b"", "empty.png"),
+])
+def test_fake_or_broken_images_are_refused(client, member, auth, data, name):
+    response = upload_page(client, data, name)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<p class="error" id="avatar-error">' in html
+    api = upload_api(client, auth, data, name)
+    assert api.status_code == 422 and api.get_json()["error"]["details"]["avatar"]
+    db.session.expire_all()
+    assert member.profile.avatar_url is None
+
+
+def test_failed_upload_keeps_the_old_avatar(client, member):
+    upload_page(client, png_bytes())
+    key, _ = stored_avatar(member)
+    upload_page(client, truncated_png())
+    assert stored_avatar(member)[0] == key and storage.exists(key)
+
+
+def test_decompression_bomb_is_refused(client, member):
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buffer, format="PNG")  # 64 megapixels in a few kilobytes
+    assert len(buffer.getvalue()) < 1024 * 1024
+    response = upload_page(client, buffer.getvalue(), "bomb.png")
+    assert response.status_code == 422
+    assert "too many pixels" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/media/../config.py", "/media/%2e%2e/webapp/config.py",
+                                  "/media/avatars/../../etc/passwd"])
+def test_media_route_does_not_leave_the_storage_folder(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert b"SECRET_KEY" not in response.data and b"root:" not in response.data
