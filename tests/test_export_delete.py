@@ -1,0 +1,193 @@
+"""The account export zip and account deletion (page and API)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from tests.conftest import PASSWORD, AuthActions, csrf_token, png_bytes, table_counts
+from webapp import storage
+from webapp.auth.models import User
+from webapp.extensions import db
+
+
+def fill(client, auth):
+    """Give the signed-in member data in every table this issue owns."""
+    headers = auth.headers()
+    client.patch("/api/v1/profile", json={"company": "Mine Co", "phone": "+14155550123"}, headers=headers)
+    client.put("/api/v1/profile/cv", json={"headline": "My headline", "skills": ["Mine"]}, headers=headers)
+    client.patch("/api/v1/settings", json={"theme": "dark", "items_per_page": 50}, headers=headers)
+    client.post("/api/v1/profile/avatar", data={"avatar": (io.BytesIO(png_bytes()), "a.png")},
+                headers=headers, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def other(app, make_user):
+    """A second signed-in member with data of their own, on a separate browser."""
+    user = make_user(email="other@example.com", name="Other Member")
+    other_client = app.test_client()
+    other_auth = AuthActions(other_client)
+    assert other_auth.login(user.email).status_code == 303
+    fill(other_client, other_auth)
+    other_client.patch("/api/v1/profile", json={"company": "Other Co"}, headers=other_auth.headers())
+    db.session.expire_all()
+    return user
+
+
+def read_export(client) -> dict:
+    response = client.get("/account/export")
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        return {name: json.loads(archive.read(name)) for name in archive.namelist() if name.endswith(".json")}
+
+
+def test_export_contains_the_members_data_and_nobody_elses(client, member, auth, other):
+    fill(client, auth)
+    files = read_export(client)
+    for name in ("manifest.json", "account.json", "profile.json", "settings.json", "sessions.json",
+                 "activity.json"):
+        assert name in files, name
+    assert set(files["manifest.json"]["files"]) >= set(files) - {"manifest.json"}
+    assert files["manifest.json"]["user_id"] == str(member.id)
+
+    account = files["account.json"]
+    assert account["email"] == member.email and account["id"] == str(member.id)
+    assert "password_hash" not in account and account["role"] == "member"
+    profile = files["profile.json"]
+    assert profile["user_id"] == str(member.id) and profile["company"] == "Mine Co"
+    assert profile["phone"] == "+14155550123" and profile["profile_data"]["headline"] == "My headline"
+    assert profile["avatar_url"].startswith("/media/avatars/")
+    assert files["settings.json"]["theme"] == "dark" and files["settings.json"]["items_per_page"] == 50
+    sessions = files["sessions.json"]
+    assert len(sessions) == 1 and sessions[0]["user_id"] == str(member.id)
+    assert all("token_hash" not in s for s in sessions)
+    activity = files["activity.json"]
+    assert any(e["action"] == "login" for e in activity)
+    assert all(e["user_id"] == str(member.id) for e in activity)
+
+    everything = json.dumps(files)
+    assert str(other.id) not in everything and "Other Co" not in everything
+    assert "other@example.com" not in everything
+    assert "$argon2" not in everything
+
+
+def test_export_requires_login(client):
+    assert client.get("/account/export").status_code == 302
+
+
+def test_delete_page_offers_the_export_first(client, member):
+    html = client.get("/account/delete").get_data(as_text=True)
+    assert 'href="/account/export"' in html and 'name="password"' in html
+
+
+def post_delete(client, password: str, confirm: bool = True):
+    data = {"password": password, "csrf_token": csrf_token(client, "/account/delete")}
+    if confirm:
+        data["confirm"] = "y"
+    return client.post("/account/delete", data=data)
+
+
+@pytest.mark.parametrize("password, confirm, field, message", [
+    ("wrong-password-42", True, "password", "not your password"),
+    ("", True, "password", "required"),
+    (PASSWORD, False, "confirm", "Tick the box"),
+])
+def test_delete_refused_inline(client, member, password, confirm, field, message):
+    before = table_counts()
+    response = post_delete(client, password, confirm)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message.lower() in html.lower()
+    if field == "password":
+        assert '<p class="error" id="password-error">' in html and 'aria-invalid="true"' in html
+    else:
+        assert 'class="check has-error"' in html
+    assert table_counts() == before
+    assert client.get("/profile").status_code == 200  # still signed in
+
+
+def test_delete_removes_every_row_and_file_and_signs_out(client, member, auth, other):
+    fill(client, auth)
+    db.session.expire_all()
+    own_avatar = storage.key_from_url(member.profile.avatar_url)
+    other_avatar = storage.key_from_url(other.profile.avatar_url)
+    assert storage.exists(own_avatar) and storage.exists(other_avatar)
+    before = table_counts()
+
+    response = post_delete(client, PASSWORD)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+    after = table_counts()
+    db.session.expire_all()
+    assert db.session.get(User, member.id) is None
+    owned = _rows_owned_by(member.id)
+    assert owned == {}, owned
+    # Exactly the member's rows went: one user, profile and settings row, their session and logs.
+    assert after["users"] == before["users"] - 1
+    assert after["profiles"] == before["profiles"] - 1
+    assert after["user_settings"] == before["user_settings"] - 1
+    assert after["user_sessions"] == before["user_sessions"] - 1
+    assert after["roles"] == before["roles"]
+    assert not storage.exists(own_avatar)
+    # The other member is untouched.
+    assert storage.exists(other_avatar)
+    other_row = db.session.get(User, other.id)
+    assert other_row is not None and other_row.profile.company == "Other Co"
+    assert other_row.settings.theme == "dark"
+    assert _rows_owned_by(other.id)["user_sessions"] == 1
+    # Signed out: the browser's session no longer works, and the email can sign up again.
+    assert client.get("/profile").status_code == 302
+    assert client.get("/api/v1/profile").status_code == 401
+
+
+def _rows_owned_by(user_id) -> dict[str, int]:
+    """Rows in every table with a ``user_id`` (or the users row itself) for ``user_id``."""
+    import sqlalchemy as sa
+
+    counts = {}
+    for table in db.metadata.sorted_tables:
+        column = table.c.get("user_id") if table.name != "users" else table.c.id
+        if column is None:
+            continue
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(table).where(column == user_id))
+        if count:
+            counts[table.name] = count
+    return counts
+
+
+def test_every_table_with_a_member_is_covered():
+    """A new table that points at users must cascade, or deletion would fail or leave rows."""
+    users = db.metadata.tables["users"]
+    for table in db.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table is users:
+                assert fk.ondelete == "CASCADE" or fk.parent.nullable and fk.ondelete == "SET NULL", (
+                    f"{table.name}.{fk.parent.name} does not cascade")
+
+
+def test_api_delete_removes_every_row_and_file(client, member, auth, other):
+    fill(client, auth)
+    db.session.expire_all()
+    own_avatar = storage.key_from_url(member.profile.avatar_url)
+    response = client.delete("/api/v1/account", json={"password": PASSWORD}, headers=auth.headers())
+    assert response.status_code == 204
+    db.session.expire_all()
+    assert _rows_owned_by(member.id) == {}
+    assert not storage.exists(own_avatar)
+    assert db.session.get(User, other.id).profile.company == "Other Co"
+    assert client.get("/api/v1/settings").status_code == 401
+
+
+def test_deleted_member_can_register_again(client, member, auth):
+    email = member.email
+    assert post_delete(client, PASSWORD).status_code == 303
+    token = csrf_token(client, "/auth/register")
+    response = client.post("/auth/register", data={"display_name": "Back Again", "email": email,
+                                                   "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303
