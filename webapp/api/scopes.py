@@ -19,8 +19,19 @@ PROFILE_WRITE = register("profile:write", "Change your profile, CV, avatar and s
 ACCOUNT_DELETE = register("account:delete", "Delete your account")
 KEYS_READ = register("keys:read", "List your API keys")
 KEYS_MANAGE = register("keys:manage", "Create, change, regenerate and delete API keys")
-USERS_READ = register("users:read", "Staff: list and read members (needs a staff role)")
-USERS_WRITE = register("users:write", "Staff: create, change and delete members (needs a staff role)")
+USERS_READ = register("users:read", "Staff: list and read members")
+USERS_WRITE = register("users:write", "Staff: create, change and delete members")
+
+# Scopes that only make sense for staff: the role permission a member needs to hold them.
+STAFF_SCOPES: dict[str, str] = {USERS_READ: "users:read", USERS_WRITE: "users:write"}
+
+
+def available_to(user) -> dict[str, str]:
+    """The scopes ``user`` may put on a key: staff scopes only with the matching permission."""
+    return {
+        name: text for name, text in SCOPES.items()
+        if name not in STAFF_SCOPES or user.has_permission(STAFF_SCOPES[name])
+    }
 
 
 def grouped() -> dict[str, list[tuple[str, str]]]:

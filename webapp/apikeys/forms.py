@@ -25,9 +25,9 @@ class ApiKeyForm(FlaskForm):
     rate_limit = IntegerField("Rate limit (requests per hour)", default=1000,
                               validators=[DataRequired(), NumberRange(min=1, max=100_000)])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
-        self.permissions.choices = [(name, f"{name} — {text}") for name, text in scopes.SCOPES.items()]
+        self.permissions.choices = [(name, f"{name} — {text}") for name, text in scopes.available_to(member).items()]
 
     def changes(self, timezone: str) -> dict:
         """Service input; the expiry is the end of the chosen day in the member's time zone."""

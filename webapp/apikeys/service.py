@@ -33,12 +33,15 @@ def _clean_name(value: Any) -> str:
     return value.strip()
 
 
-def _clean_permissions(value: Any) -> list[str]:
+def _clean_permissions(value: Any, user: User) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError("Must be a list of scope names.")
     unknown = sorted(set(value) - set(scope_registry.SCOPES))
     if unknown:
         raise ValueError(f"Unknown scope: {', '.join(unknown)}.")
+    not_allowed = sorted(set(value) - set(scope_registry.available_to(user)))
+    if not_allowed:
+        raise ValueError(f"Your role cannot grant: {', '.join(not_allowed)}.")
     if not value:
         raise ValueError("Choose at least one permission.")
     return [name for name in scope_registry.SCOPES if name in value]  # registry order, no repeats
@@ -81,21 +84,20 @@ def _clean_status(value: Any) -> str:
 
 RULES = {
     "name": _clean_name,
-    "permissions": _clean_permissions,
     "rate_limit": _clean_rate_limit,
     "expires_at": _clean_expiry,
     "status": _clean_status,
 }
 
 
-def _validate(changes: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+def _validate(user: User, changes: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     cleaned, errors = {}, {}
     for name, value in changes.items():
         if name not in allowed:
             errors[name] = ["Unknown or read-only field."]
             continue
         try:
-            cleaned[name] = RULES[name](value)
+            cleaned[name] = _clean_permissions(value, user) if name == "permissions" else RULES[name](value)
         except ValueError as exc:
             errors[name] = [str(exc)]
     if errors:
@@ -130,7 +132,7 @@ def create_key(user: User, data: dict[str, Any]) -> tuple[ApiKey, str]:
     missing = {f: ["This field is required."] for f in ("name", "permissions") if f not in data}
     if missing:
         raise ValidationFailed("Some fields need your attention.", details=missing)
-    cleaned = _validate(data, ("name", "permissions", "rate_limit", "expires_at"))
+    cleaned = _validate(user, data, ("name", "permissions", "rate_limit", "expires_at"))
     count = db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id))
     if count >= MAX_KEYS_PER_MEMBER:
         raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
@@ -145,7 +147,7 @@ def create_key(user: User, data: dict[str, Any]) -> tuple[ApiKey, str]:
 def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any]) -> ApiKey:
     """Rename, change permissions, rate limit or expiry, disable or enable."""
     key = get_key(user, key_id)
-    cleaned = _validate(changes, ("name", "permissions", "rate_limit", "expires_at", "status"))
+    cleaned = _validate(user, changes, ("name", "permissions", "rate_limit", "expires_at", "status"))
     for name, value in cleaned.items():
         setattr(key, name, value)
     if "expires_at" in cleaned:

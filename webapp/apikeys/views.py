@@ -21,7 +21,7 @@ def _section(form: ApiKeyForm | None = None, *, secret: str | None = None, secre
              editing=None, edit_form: ApiKeyForm | None = None, status: int = 200, notice: str | None = None):
     return render(
         "apikeys/page.html", "apikeys/_section.html", status,
-        form=form or ApiKeyForm(formdata=None),
+        form=form or ApiKeyForm(formdata=None, member=current_user),
         keys=apikeys.list_keys(current_user),
         secret=secret, secret_key=secret_key, editing=editing, edit_form=edit_form, notice=notice,
     )
@@ -38,7 +38,7 @@ def index():
 @login_required
 def create():
     """Create a key and show its secret once."""
-    form = ApiKeyForm()
+    form = ApiKeyForm(member=current_user)
     if form.validate_on_submit():
         try:
             key, secret = apikeys.create_key(current_user, form.changes(current_user.profile.timezone))
@@ -56,7 +56,7 @@ def edit(key_id: str):
     key = apikeys.get_key(current_user, key_id)
     data = {"name": key.name, "permissions": key.permissions, "rate_limit": key.rate_limit,
             "expires_on": _last_local_day(key.expires_at)}
-    return _section(editing=key, edit_form=ApiKeyForm(formdata=None, prefix=_prefix(key), data=data))
+    return _section(editing=key, edit_form=ApiKeyForm(formdata=None, prefix=_prefix(key), data=data, member=current_user))
 
 
 def _prefix(key) -> str:
@@ -79,7 +79,7 @@ def _last_local_day(value):
 def update(key_id: str):
     """Save the name, permissions, expiry and rate limit."""
     key = apikeys.get_key(current_user, key_id)
-    edit_form = ApiKeyForm(prefix=_prefix(key))
+    edit_form = ApiKeyForm(prefix=_prefix(key), member=current_user)
     if edit_form.validate_on_submit():
         try:
             apikeys.update_key(current_user, key.id, edit_form.changes(current_user.profile.timezone))
