@@ -83,6 +83,21 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{email} is now {role}")
 
+    @app.cli.command("announce-expiring-keys")
+    def announce_expiring_keys():
+        """Warn owners of API keys that expire within a week (run daily from cron)."""
+        from webapp.apikeys.service import announce_expiring
+
+        click.echo(f"Announced {announce_expiring()} expiring key(s).")
+
+    @app.cli.command("flush-usage")
+    def flush_usage():
+        """Write buffered API-call counts to the database now."""
+        from webapp.usage.counter import flush
+
+        flush()
+        click.echo("Usage counters flushed.")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst: bool):
