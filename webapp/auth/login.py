@@ -41,6 +41,13 @@ def sign_out(token: str | None) -> None:
     logout_user()
 
 
+def _return_path() -> str | None:
+    """Where to come back after signing in: this page (query included) when it was a GET."""
+    if request.method != "GET":
+        return None
+    return request.full_path if request.query_string else request.path
+
+
 def _uses_bearer_token() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
@@ -73,10 +80,11 @@ def register_login(app: Flask) -> None:
     def unauthorized():
         if wants_json():
             return json_error(401, "unauthorized", "Sign in or send a valid bearer token.")
-        login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
         if is_htmx():
-            return hx_redirect(login_url)
-        return redirect(login_url)
+            # The request is for a fragment: coming back to it after signing in would show
+            # a bare piece of page, so the login page picks the landing page itself.
+            return hx_redirect(url_for("auth.login"))
+        return redirect(url_for("auth.login", next=_return_path()))
 
     @app.before_request
     def protect_cookie_writes():

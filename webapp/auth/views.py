@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -229,7 +228,8 @@ _LIMITED_FORMS = {
 def _wait_text() -> str:
     current = limiter.current_limit
     seconds = current.reset_at - time.time() if current else 60
-    minutes = max(1, math.ceil(seconds / 60))
+    # reset_at is a whole second in the future, so round rather than ceil ("1 minute", not 2).
+    minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
