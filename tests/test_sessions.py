@@ -34,6 +34,12 @@ def signed_in(client) -> bool:
     return response.status_code == 200
 
 
+def sessions_table(client) -> str:
+    """The "where you're signed in" part of the security page."""
+    html = client.get("/settings/security").get_data(as_text=True)
+    return html.split("sessions-title", 1)[1].split("signins-title", 1)[0]
+
+
 def live_sessions(user_id) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(UserSession)
@@ -193,7 +199,7 @@ def test_security_page_lists_sessions_with_browser_and_ip(app, client, auth, aut
     other = app.test_client()
     other.environ_base.update(REMOTE_ADDR="198.51.100.4")
     auth_cls(other).login(user.email)
-    html = client.get("/settings/security").get_data(as_text=True)
+    html = sessions_table(client)
     assert "Firefox on Linux" in html and "203.0.113.7" in html
     assert "198.51.100.4" in html
     assert html.count("This browser") == 1
@@ -211,12 +217,27 @@ def test_security_page_shows_failed_sign_ins(app, client, auth, make_user):
     assert "192.0.2.66" in table and "Wrong password" in table and "Signed in" in table
 
 
+def test_idle_sessions_are_not_listed_as_active(app, client, auth, auth_cls, make_user):
+    user = make_user()
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        auth.login(user.email, remember=True)
+        idle = app.test_client()
+        idle.environ_base["REMOTE_ADDR"] = "198.51.100.50"
+        auth_cls(idle).login(user.email)
+        assert "198.51.100.50" in sessions_table(client)
+        traveller.shift(timedelta(hours=3))  # past a plain session's idle timeout, not a remembered one's
+        html = sessions_table(client)
+    assert "198.51.100.50" not in html
+    assert "Sign out everywhere else" not in html  # nothing else is live
+
+
 def test_other_members_sessions_are_not_listed(app, client, auth, auth_cls, member, make_user):
     stranger = make_user()
     theirs = app.test_client()
     theirs.environ_base["REMOTE_ADDR"] = "198.51.100.99"
     auth_cls(theirs).login(stranger.email)
     assert "198.51.100.99" not in client.get("/settings/security").get_data(as_text=True)
+    assert "198.51.100.99" not in sessions_table(client)
 
 
 # --- Change password -------------------------------------------------------------------------
@@ -251,6 +272,22 @@ def test_change_password_revokes_other_sessions_keeps_current(app, client, auth_
     fresh = app.test_client()
     assert auth_cls(fresh).login(member.email, NEW_PASSWORD).status_code == 303
     assert auth_cls(app.test_client()).login(member.email, PASSWORD).status_code == 401
+
+
+def test_guessing_the_current_password_is_rate_limited(app, client, member, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
+    for _ in range(3):
+        assert _change_password(client, "guess-number-one-two", NEW_PASSWORD).status_code == 422
+    response = _change_password(client, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 429
+    assert "Too many wrong passwords on this page. Please wait 1 minute" in response.get_data(as_text=True)
+    assert user_row(member.id).password_changed_at is None
+
+
+def test_successful_password_changes_do_not_use_up_the_limit(app, client, member, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "1 per minute")
+    assert _change_password(client, PASSWORD, NEW_PASSWORD).status_code == 303
+    assert _change_password(client, NEW_PASSWORD, PASSWORD + "-again").status_code == 303
 
 
 # --- Change email ----------------------------------------------------------------------------
@@ -328,3 +365,13 @@ def test_login_activity_is_recorded_for_failures_of_known_accounts_only(client, 
     auth.login("ghost@example.com", "guessing-the-password")
     rows = db.session.scalars(sa.select(ActivityLog)).all()
     assert [(r.user_id, r.status) for r in rows] == [(user.id, "failure")]
+
+
+def test_email_change_requests_are_rate_limited(app, client, member, mailbox, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_LIMIT", "2 per hour")
+    for n in range(2):
+        assert _change_email(client, f"spam{n}@example.com").status_code == 303
+    response = _change_email(client, "victim@example.com")
+    assert response.status_code == 429
+    assert "Too many email change requests." in response.get_data(as_text=True)
+    assert mailbox.to("victim@example.com") == []

@@ -50,6 +50,14 @@ def check_password(password: str, *, email: str = "", names: tuple[str, ...] = (
         raise ValidationFailed(problem, details={field: [problem]})
 
 
+def lookup_key(raw: str) -> str:
+    """The form of an address that accounts are looked up by (also keys the login limit)."""
+    try:
+        return normalize_email(raw)
+    except ValidationFailed:
+        return (raw or "").strip().lower()
+
+
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
@@ -96,11 +104,7 @@ def register(email: str, password: str, display_name: str, *, send_mail: bool = 
 
 def authenticate(email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> User:
     """The member whose credentials these are; one answer for unknown email and bad password."""
-    try:
-        email = normalize_email(email)
-    except ValidationFailed:
-        email = (email or "").strip().lower()
-    user = find_by_email(email)
+    user = find_by_email(lookup_key(email))
     if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
         if user is not None:
             activity.record("login", status="failure", user_id=user.id, ip_address=ip,

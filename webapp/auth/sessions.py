@@ -101,8 +101,20 @@ def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
     return result.rowcount or 0
 
 
+def _not_idle(now):
+    """SQL for "seen recently enough": a session idle past its timeout is over even before
+    its next request marks it revoked."""
+    config = current_app.config
+    return sa.or_(
+        sa.and_(UserSession.remember.is_(True),
+                UserSession.last_seen_at >= now - config["REMEMBER_IDLE_TIMEOUT"]),
+        sa.and_(UserSession.remember.is_(False),
+                UserSession.last_seen_at >= now - config["SESSION_IDLE_TIMEOUT"]),
+    )
+
+
 def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
-    """The member's live sessions, most recently seen first."""
+    """The member's live sessions (not revoked, expired or idle), most recently seen first."""
     now = utcnow()
     query = (
         sa.select(UserSession)
@@ -110,6 +122,7 @@ def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
             UserSession.user_id == user_id,
             UserSession.revoked_at.is_(None),
             UserSession.expires_at > now,
+            _not_idle(now),
         )
         .order_by(UserSession.last_seen_at.desc())
         .limit(limit)

@@ -35,11 +35,23 @@ def _safe_next(default: str) -> str:
 
 
 def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
+    """The per-account login limit's key: the address as the service will look it up."""
+    return "login-account:" + auth.lookup_key(request.form.get("email") or "")
+
+
+def _member_key() -> str:
+    return f"security:{current_user.id}"
 
 
 def _failed(response) -> bool:
     return response.status_code != 303
+
+
+def _member_limit(config_key: str, message: str):
+    """A per-member POST limit on the security forms, counting only refused attempts, so that a
+    stolen session cannot guess the password there (nor mail-bomb an address) without end."""
+    return limiter.limit(lambda: current_app.config[config_key], key_func=_member_key, methods=["POST"],
+                         deduct_when=_failed, error_message=message)
 
 
 def _per_ip(config_key: str, message: str):
@@ -103,7 +115,7 @@ def verify(token: str):
     try:
         user = auth.verify_email(token)
     except ServiceError as exc:
-        return render_template("auth/token_problem.html", message=exc.message), exc.status
+        return render_template("auth/token_problem.html", message=exc.message, kind="verify"), exc.status
     flash(f"Thanks! {user.email} is confirmed.", "success")
     return redirect(url_for("accounts.profile") if current_user.is_authenticated else url_for("auth.login"))
 
@@ -139,7 +151,7 @@ def reset(token: str):
     try:
         auth.user_for_reset(token)
     except TokenInvalid as exc:
-        return render_template("auth/token_problem.html", message=exc.message), exc.status
+        return render_template("auth/token_problem.html", message=exc.message, kind="reset"), exc.status
     form = ResetForm()
     if form.validate_on_submit():
         try:
@@ -175,6 +187,7 @@ def _security_page(password_form, email_form, status: int = 200):
 
 @bp.post("/settings/security/password")
 @login_required
+@_member_limit("LOGIN_LIMIT_PER_ACCOUNT", "Too many wrong passwords on this page.")
 def change_password():
     """Change the password; other sessions are signed out."""
     form = ChangePasswordForm(prefix="pw")
@@ -192,6 +205,8 @@ def change_password():
 
 @bp.post("/settings/security/email")
 @login_required
+@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], key_func=_member_key, methods=["POST"],
+               error_message="Too many email change requests.")
 def change_email():
     """Start an email change: the new address must be confirmed from its inbox."""
     form = ChangeEmailForm(prefix="em")
@@ -241,6 +256,11 @@ def too_many_requests(exc):
         # htmx swaps only 2xx and 422 answers here, and the banner must show the refusal.
         return render("auth/resend_done.html", "auth/_resend_done.html", status=200 if is_htmx() else 429,
                       message=message)
+    if request.endpoint in ("auth.change_password", "auth.change_email"):
+        password_form, email_form = ChangePasswordForm(prefix="pw"), ChangeEmailForm(prefix="em")
+        refused = password_form if request.endpoint == "auth.change_password" else email_form
+        refused.form_errors.append(message)
+        return _security_page(password_form, email_form, 429)
     form_class, template = _LIMITED_FORMS.get(request.endpoint, (None, None))
     if form_class is None:
         return render_template("errors/429.html", status=429, message=message), 429
