@@ -11,6 +11,26 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // The account menu (<details>) closes on a click elsewhere and on Escape, like a real menu.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      menu.removeAttribute("open");
+      menu.querySelector("summary").focus();
+    });
+    var toggle = document.querySelector("[data-nav-toggle][aria-expanded='true']");
+    if (toggle) {
+      document.getElementById(toggle.getAttribute("aria-controls")).classList.remove("open");
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.focus();
+    }
+  });
+
   // Busy state on submit buttons of plain (non-htmx) forms, so double submits are visible.
   document.addEventListener("submit", function (event) {
     var button = event.target.querySelector("[data-busy-label]");

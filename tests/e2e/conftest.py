@@ -2,8 +2,8 @@
 
 The server gets its own temporary SQLite file, upload folder and mail outbox (no SMTP server
 is configured, so mails land in the outbox as ``.eml`` files, as in development). It is
-migrated with ``flask db upgrade`` and seeded with ``flask seed-demo``, exactly as
-``make run`` does. Every test in this folder is skipped when Debian's Chromium is missing.
+migrated with ``flask db upgrade`` and seeded with ``flask seed-demo``, as ``make run``
+does. Every test in this folder is skipped when Debian's Chromium is missing.
 """
 
 from __future__ import annotations
@@ -82,13 +82,23 @@ class LiveServer:
         }
         self.process: subprocess.Popen | None = None
 
-    def flask(self, *args: str) -> None:
-        subprocess.run([sys.executable, "-m", "flask", *args], cwd=PROJECT_ROOT, env=self.env,
-                       check=True, capture_output=True, timeout=120)
+    def prepare_database(self) -> None:
+        """``flask db upgrade`` then ``flask seed-demo``, in one process to save an app start."""
+        script = (
+            "from flask_migrate import upgrade\n"
+            "from wsgi import app\n"
+            "with app.app_context():\n"
+            "    upgrade()\n"
+            "result = app.test_cli_runner().invoke(args=['seed-demo'])\n"
+            "assert result.exit_code == 0, result.output\n"
+        )
+        done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"migrating and seeding failed:\n{done.stdout}\n{done.stderr}")
 
     def start(self) -> None:
-        self.flask("db", "upgrade")
-        self.flask("seed-demo")
+        self.prepare_database()
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(self.port),

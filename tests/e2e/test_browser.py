@@ -8,9 +8,11 @@ no longer opens anything.
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, set_theme, sign_in
 
@@ -131,9 +133,11 @@ def test_mobile_navigation_and_loading_indicator(new_context, live_server):
     indicator = page.locator("#global-indicator")
     assert float(indicator.evaluate("el => getComputedStyle(el).opacity")) == 0
     page.click("#add-education")
-    page.wait_for_function("document.getElementById('global-indicator').classList.contains('htmx-request')")
-    page.wait_for_function("getComputedStyle(document.getElementById('global-indicator')).opacity === '1'")
+    # (Locators, not wait_for_function: that evaluates strings, which the CSP forbids.)
+    expect(indicator).to_have_class(re.compile(r"\bhtmx-request\b"))
+    expect(indicator).to_have_css("opacity", "1")
     assert held, "the htmx request did not start"
     held[0].continue_()
-    page.wait_for_function(f"document.querySelectorAll('#education-rows .cv-row').length === {before + 1}")
-    page.wait_for_function("!document.getElementById('global-indicator').classList.contains('htmx-request')")
+    expect(rows).to_have_count(before + 1)
+    expect(indicator).not_to_have_class(re.compile(r"\bhtmx-request\b"))
+    expect(indicator).to_have_css("opacity", "0")

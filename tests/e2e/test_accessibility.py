@@ -1,0 +1,192 @@
+"""axe-core on every page, at phone and desktop widths, in the light and the dark theme.
+
+Any violation with impact "serious" or "critical" fails the test; all of them are printed
+with the page, the rule and the offending elements. axe-core is pinned in
+``tests/e2e/package.json``: ``npm ci --prefix tests/e2e`` installs it (``.ci/run`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import DESKTOP, PHONE, set_theme, sign_in
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+THEMES = ["light", "dark"]
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed ({AXE} is missing): run `npm ci --prefix tests/e2e`")
+    return AXE.read_text()
+
+
+class Audit:
+    """Runs axe on the current page and keeps the blocking violations."""
+
+    def __init__(self, page, source: str, label: str):
+        self.page, self.source, self.label = page, source, label
+        self.problems: list[str] = []
+        self.pages_checked = 0
+
+    def check(self, name: str) -> None:
+        page = self.page
+        page.wait_for_load_state("load")
+        # evaluate() runs outside the page's CSP, so the app's policy stays as it is.
+        if not page.evaluate("typeof window.axe === 'object'"):
+            page.evaluate(self.source)
+        result = page.evaluate(
+            """() => axe.run(document, {
+                   resultTypes: ["violations"],
+                   runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                   "wcag22aa", "best-practice"]}
+               })"""
+        )
+        self.pages_checked += 1
+        for violation in result["violations"]:
+            if violation["impact"] not in BLOCKING:
+                continue
+            nodes = "\n".join(
+                f"      {json.dumps(node['target'])}: {node['failureSummary'].splitlines()[-1].strip()}"
+                for node in violation["nodes"][:8]
+            )
+            self.problems.append(
+                f"[{self.label}] {name} ({page.url}): {violation['impact']} {violation['id']} — "
+                f"{violation['help']}\n{nodes}"
+            )
+
+    def assert_clean(self) -> None:
+        report = "\n".join(self.problems)
+        print(f"\naxe: {self.pages_checked} pages checked for {self.label}; "
+              f"{len(self.problems)} serious/critical violations")
+        if report:
+            print(report)
+        assert not self.problems, f"{len(self.problems)} serious or critical violations:\n{report}"
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_anonymous_pages(new_context, axe_source, width, theme):
+    """Visitors' pages; their theme follows the device, so emulate its color scheme."""
+    context = new_context(viewport=VIEWPORTS[width], color_scheme=theme)
+    page = context.new_page()
+    audit = Audit(page, axe_source, f"visitor {width} {theme}")
+
+    for name, path in [
+        ("home", "/"),
+        ("sign in", "/auth/login"),
+        ("register", "/auth/register"),
+        ("forgot password", "/auth/forgot"),
+        ("not found", "/no-such-page"),
+        ("reset link problem", "/auth/reset/not-a-real-token"),
+    ]:
+        page.goto(path)
+        audit.check(name)
+
+    page.goto("/auth/register")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".field.has-error")
+    audit.check("register with errors")
+
+    page.goto("/auth/login")
+    page.fill("#email", "nobody@example.com")
+    page.fill("#password", "wrong-password-123")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".alert-error")
+    audit.check("sign in failed")
+
+    page.goto("/auth/forgot")
+    page.fill("#email", "nobody@example.com")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Check your inbox")
+    audit.check("reset link sent")
+
+    audit.assert_clean()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_member_pages(new_context, axe_source, width, theme):
+    """The demo member (a filled profile and CV) on every page, with the theme from settings."""
+    page = new_context(viewport=VIEWPORTS[width]).new_page()
+    audit = Audit(page, axe_source, f"member {width} {theme}")
+    sign_in(page)
+    set_theme(page, theme)
+    assert page.get_attribute("html", "data-theme") == theme
+
+    for name, path in [
+        ("profile", "/profile"),
+        ("settings", "/settings"),
+        ("security", "/settings/security"),
+        ("delete account", "/account/delete"),
+        ("not found (signed in)", "/no-such-page"),
+    ]:
+        page.goto(path)
+        audit.check(name)
+
+    # The account menu and, on a phone, the navigation drawer, opened.
+    page.goto("/profile")
+    if width == "phone":
+        page.click("[data-nav-toggle]")
+    page.click(".menu > summary")
+    audit.check("menus open")
+
+    # A CV row added with htmx.
+    page.goto("/profile")
+    page.click("#add-experience")
+    page.wait_for_selector("#experience-rows .cv-row.htmx-added, #experience-rows .cv-row:last-child")
+    audit.check("profile with an added CV row")
+
+    # Form errors next to their fields.
+    page.goto("/profile")
+    page.fill("#phone", "not a phone")
+    page.fill("#website", "nope")
+    page.click("button[type=submit]:has-text('Save profile')")
+    page.wait_for_selector(".field.has-error")
+    audit.check("profile with errors")
+
+    page.goto("/settings/security")
+    page.fill("#pw-current_password", "definitely-wrong-password")
+    page.fill("#pw-new_password", "short")
+    page.click("button[type=submit]:has-text('Change password')")
+    page.wait_for_selector(".field.has-error, .alert-error")
+    audit.check("security with errors")
+
+    page.goto("/account/delete")
+    page.click("button[type=submit]:has-text('Delete my account')")
+    page.wait_for_selector(".field.has-error, .alert-error")
+    audit.check("delete account with errors")
+
+    audit.assert_clean()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_new_member_pages(new_context, axe_source, width, theme):
+    """A member who just signed up: the verification banner and the empty states."""
+    page = new_context(viewport=VIEWPORTS[width]).new_page()
+    audit = Audit(page, axe_source, f"new member {width} {theme}")
+    page.goto("/auth/register")
+    page.fill("#display_name", "Axe Tester")
+    page.fill("#email", f"axe-{uuid.uuid4().hex[:10]}@example.com")
+    page.fill("#password", "a-long-and-unusual-passphrase")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/profile")
+    audit.check("profile just after sign-up")
+    set_theme(page, theme)
+    for name, path in [("new profile", "/profile"), ("new security", "/settings/security")]:
+        page.goto(path)
+        audit.check(name)
+    page.click("#verify-banner button")
+    page.wait_for_selector("#verify-banner:has-text('We sent a new link')")
+    audit.check("verification resent")
+    audit.assert_clean()
