@@ -1,7 +1,8 @@
 """Who is calling the API, and with which scopes.
 
 One layer for every /api/v1 route: ``Authorization: Bearer <API key | access token>``, or the
-browser session (CSRF is enforced on its writes in ``webapp.security``). A key holds the
+browser session (whose writes must carry a CSRF token, checked here once we know the caller
+uses the cookie, so that a request with no credentials at all gets 401, not a CSRF 400). A key holds the
 scopes its owner chose; sessions and access tokens hold every scope of their member.
 """
 
@@ -16,6 +17,7 @@ from flask_login import current_user
 from webapp.api import scopes as scope_registry
 from webapp.auth.models import User
 from webapp.errors import Forbidden, Unauthorized
+from webapp.extensions import csrf
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,14 @@ def authenticate() -> Principal:
     return principal
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
 def _from_session() -> Principal:
     if not current_user.is_authenticated:
         raise Unauthorized("Sign in or send a valid bearer token.")
+    if request.method not in SAFE_METHODS:
+        csrf.protect()  # the cookie is ambient authority: a write must prove it came from our pages
     return Principal(user=current_user._get_current_object(), via="session")
 
 

@@ -90,8 +90,11 @@ RULES = {
 }
 
 
-def _validate(user: User, changes: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    cleaned, errors = {}, {}
+def _validate(user: User, changes: dict[str, Any], allowed: tuple[str, ...],
+              required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Clean every field, collecting all problems (missing ones too) into one 422."""
+    cleaned: dict[str, Any] = {}
+    errors = {name: ["This field is required."] for name in required if name not in changes}
     for name, value in changes.items():
         if name not in allowed:
             errors[name] = ["Unknown or read-only field."]
@@ -129,10 +132,8 @@ def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
 def create_key(user: User, data: dict[str, Any]) -> tuple[ApiKey, str]:
     """A new key and its secret, which is shown once and never stored."""
     data = {"rate_limit": 1000, **data}
-    missing = {f: ["This field is required."] for f in ("name", "permissions") if f not in data}
-    if missing:
-        raise ValidationFailed("Some fields need your attention.", details=missing)
-    cleaned = _validate(user, data, ("name", "permissions", "rate_limit", "expires_at"))
+    cleaned = _validate(user, data, ("name", "permissions", "rate_limit", "expires_at"),
+                        required=("name", "permissions"))
     count = db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id))
     if count >= MAX_KEYS_PER_MEMBER:
         raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
