@@ -241,7 +241,8 @@ def test_unknown_api_path_and_method_answer_json(client, member, auth):
 # --- Account deletion ---------------------------------------------------------------------
 
 def test_delete_account_needs_the_password(client, member, auth):
-    for body in ({"password": "wrong-password-123"}, {}, None):
+    for body in ({"password": "wrong-password-123"}, {}, None, {"password": 12345}, {"password": None},
+                 {"password": ["x"]}):
         response = client.delete("/api/v1/account", json=body, headers=auth.headers())
         error = assert_json_error(response, 422, "validation_failed")
         assert "password" in error["details"] or "body" in error["details"]

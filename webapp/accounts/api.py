@@ -93,7 +93,7 @@ def patch_settings(principal):
           body=schemas.DELETE_ACCOUNT_SCHEMA, status=204)
 def delete_account(principal):
     body = json_body()
-    accounts.delete_account(principal.user, body.get("password") or "")
+    accounts.delete_account(principal.user, body.get("password"))
     if principal.via == "session":
         logout_user()
     return no_content()

@@ -157,12 +157,20 @@ def remove_avatar(user: User) -> None:
 
 # --- Deletion -----------------------------------------------------------------------------
 
-def delete_account(user: User, password: str) -> None:
-    """Remove the member and every row they own (foreign keys cascade), then their files."""
+def _require_password(user: User, password: Any) -> None:
+    """The account password, checked; JSON can send anything, so non-text is refused first."""
     from webapp.auth.passwords import verify_password
 
-    if user.password_hash and not verify_password(user.password_hash, password or ""):
+    if not isinstance(password, str) or not password:
+        raise ValidationFailed("Enter your password to confirm.", details={"password": ["Enter your password."]})
+    if not verify_password(user.password_hash, password):
         raise ValidationFailed("Your password is not correct.", details={"password": ["This is not your password."]})
+
+
+def delete_account(user: User, password: str) -> None:
+    """Remove the member and every row they own (foreign keys cascade), then their files."""
+    if user.password_hash:
+        _require_password(user, password)
     avatar_key = storage.key_from_url(user.profile.avatar_url if user.profile else None)
     db.session.execute(sa.delete(User).where(User.id == user.id))
     db.session.commit()
