@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
@@ -17,6 +17,7 @@ from webapp.auth import service as auth
 from webapp.auth.login import client_ip
 from webapp.auth.models import User
 from webapp.errors import ValidationFailed
+from webapp.extensions import limiter
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
 
@@ -130,8 +131,18 @@ def register():
     return ok(_session_json(user, access.issue_pair(user, request.user_agent.string)), 201)
 
 
+def _login_account_key() -> str:
+    """Failed API sign-ins are counted per account, whatever address they come from."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return "api-login-account:" + auth.lookup_key(email if isinstance(email, str) else "")
+
+
 @endpoint(bp, "POST", "/auth/login", public=True, scope=None, tag="Auth", aliases=("/auth/signin",),
           summary="Sign in with email and password", body=LOGIN_BODY, response=SESSION_SCHEMA)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
+               deduct_when=lambda response: response.status_code == 401,
+               error_message="Too many failed sign-in attempts for this account.")
 def login():
     """Same rules as the page: one answer for unknown email and wrong password."""
     body = json_body()
