@@ -305,3 +305,24 @@ def test_junk_bearer_header_does_not_bypass_csrf_for_cookie_writes(client, membe
                             headers={"Authorization": "Bearer junk"})
     assert response.status_code in (400, 401)
     assert stored(member).company is None
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"bio": "line\x00break"}, "bio"),  # PostgreSQL refuses NUL in text: a 500 unless caught here
+    ({"display_name": "\x00"}, "display_name"),
+])
+def test_nul_characters_are_refused(client, member, auth, changes, field):
+    response = client.patch("/api/v1/profile", json=changes, headers=auth.headers())
+    assert field in assert_json_error(response, 422, "validation_failed")["details"]
+
+
+def test_slug_race_is_a_422_not_a_500(client, member, auth, make_user, monkeypatch):
+    """Two members can pass the 'slug free?' check at once; the unique index decides."""
+    other = make_user()
+    from webapp.accounts import service
+
+    monkeypatch.setattr(service, "_slug_taken", lambda slug, profile_id: False)
+    response = client.patch("/api/v1/profile", json={"slug": other.profile.slug, "company": "X"},
+                            headers=auth.headers())
+    assert "slug" in assert_json_error(response, 422, "validation_failed")["details"]
+    assert stored(member).company is None

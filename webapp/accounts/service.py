@@ -53,6 +53,9 @@ def create_defaults(user: User, display_name: str) -> None:
     user.settings = UserSettings()
 
 
+SLUG_TAKEN = "This address is taken. Choose another."
+
+
 def _raise_if_errors(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationFailed("Some fields need your attention.", details=errors)
@@ -67,15 +70,22 @@ def update_profile(user: User, changes: dict[str, Any]) -> Profile:
     if budget_min is not None and budget_max is not None and budget_min > budget_max:
         errors.setdefault("budget_max", []).append("Must be at least the minimum budget.")
     new_slug = cleaned.get("slug")
-    if new_slug and new_slug != profile.slug:
-        clash = db.session.scalar(sa.select(Profile.id).where(Profile.slug == new_slug))
-        if clash is not None:
-            errors.setdefault("slug", []).append("This address is taken. Choose another.")
+    if new_slug and new_slug != profile.slug and _slug_taken(new_slug, profile.id):
+        errors.setdefault("slug", []).append(SLUG_TAKEN)
     _raise_if_errors(errors)
     for name, value in cleaned.items():
         setattr(profile, name, value)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Another member took the slug between the check above and this commit.
+        db.session.rollback()
+        raise ValidationFailed("Some fields need your attention.", details={"slug": [SLUG_TAKEN]})
     return profile
+
+
+def _slug_taken(slug: str, profile_id: uuid.UUID) -> bool:
+    return db.session.scalar(sa.select(Profile.id).where(Profile.slug == slug, Profile.id != profile_id)) is not None
 
 
 def update_settings(user: User, changes: dict[str, Any]) -> UserSettings:

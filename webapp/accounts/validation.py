@@ -43,6 +43,8 @@ def text(max_length: int, *, required: bool = False) -> Callable[[Any], str | No
         if not isinstance(value, str):
             raise ValueError("Must be text.")
         value = value.strip()
+        if "\x00" in value:  # PostgreSQL cannot store it; refuse it here rather than fail later
+            raise ValueError("Contains a character that is not allowed.")
         if not value:
             if required:
                 raise ValueError("This field is required.")
