@@ -36,9 +36,11 @@ def list_users(*, search: str | None = None, role: str | None = None, sort: str 
     if errors:
         raise ValidationFailed("Invalid list parameters.", details=errors)
     query = sa.select(User).join(User.profile).join(User.role)
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(sa.or_(User.email.like(pattern), sa.func.lower(Profile.display_name).like(pattern)))
+    if search and search.strip():
+        # autoescape: a "%" or "_" typed by staff is searched for, not used as a wildcard.
+        term = search.strip().lower()
+        query = query.where(sa.or_(User.email.contains(term, autoescape=True),
+                                   sa.func.lower(Profile.display_name).contains(term, autoescape=True)))
     if role:
         query = query.where(Role.name == role)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
@@ -62,12 +64,13 @@ def create_user(data: dict[str, Any]) -> User:
     """A member created by staff, with optional role and plan."""
     from webapp.auth import service as auth
 
-    for name in ("email", "password"):
-        if not isinstance(data.get(name), str):
-            raise ValidationFailed("Some fields need your attention.", details={name: ["This field is required."]})
-    unknown = set(data) - {"email", "password", "display_name", "role", "plan", "is_verified"}
-    if unknown:
-        raise ValidationFailed("Unknown fields.", details={k: ["Unknown field."] for k in unknown})
+    errors = {name: ["This field is required."] for name in ("email", "password") if not isinstance(data.get(name), str)}
+    if not isinstance(data.get("display_name", ""), str):
+        errors["display_name"] = ["Must be text."]
+    errors.update({k: ["Unknown field."] for k in set(data) - {"email", "password", "display_name", "role", "plan",
+                                                             "is_verified"}})
+    if errors:
+        raise ValidationFailed("Some fields need your attention.", details=errors)
     changes = {k: data[k] for k in ("role", "plan", "is_verified") if k in data}
     _check_changes(changes)
     user = auth.register(data["email"], data["password"], data.get("display_name") or data["email"].split("@")[0],
@@ -77,7 +80,8 @@ def create_user(data: dict[str, Any]) -> User:
 
 def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    if "role" in changes and db.session.scalar(sa.select(Role).where(Role.name == changes["role"])) is None:
+    if "role" in changes and (not isinstance(changes["role"], str)
+                              or db.session.scalar(sa.select(Role).where(Role.name == changes["role"])) is None):
         errors["role"] = ["Unknown role."]
     if "plan" in changes and changes["plan"] not in PLANS:
         errors["plan"] = [f"One of: {', '.join(PLANS)}."]
