@@ -37,6 +37,17 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+# CI sets FOLIO_E2E_REQUIRED=1: there a missing browser or axe-core is an error, not a skip.
+E2E_REQUIRED = os.environ.get("FOLIO_E2E_REQUIRED") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a browser test whose tools are missing; in CI, fail instead so nothing hides."""
+    if E2E_REQUIRED:
+        pytest.fail(f"{reason} (FOLIO_E2E_REQUIRED=1)", pytrace=False)
+    pytest.skip(reason)
+
+
 def pytest_collection_modifyitems(config, items):
     """Everything under tests/e2e is a browser test: mark it, and skip it without Chromium."""
     here = Path(__file__).parent
@@ -44,7 +55,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.e2e)
-            if not CHROMIUM.exists():
+            if not CHROMIUM.exists() and not E2E_REQUIRED:
                 item.add_marker(skip)
 
 
@@ -149,7 +160,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing")
+        skip_or_fail(f"{CHROMIUM} is missing")
     server = LiveServer(tmp_path_factory.mktemp("folio-e2e"))
     server.start()
     yield server
@@ -159,7 +170,7 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing")
+        skip_or_fail(f"{CHROMIUM} is missing")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

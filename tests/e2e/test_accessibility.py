@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PHONE, set_theme, sign_in
+from tests.e2e.conftest import DESKTOP, PHONE, set_theme, sign_in, skip_or_fail
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ THEMES = ["light", "dark"]
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE.exists():
-        pytest.skip(f"axe-core is not installed ({AXE} is missing): run `npm ci --prefix tests/e2e`")
+        skip_or_fail(f"axe-core is not installed ({AXE} is missing): run `npm ci --prefix tests/e2e`")
     return AXE.read_text()
 
 
@@ -88,6 +88,8 @@ def test_anonymous_pages(new_context, axe_source, width, theme):
         ("forgot password", "/auth/forgot"),
         ("not found", "/no-such-page"),
         ("reset link problem", "/auth/reset/not-a-real-token"),
+        ("API reference", "/api/docs"),
+        ("development outbox", "/dev/outbox"),
     ]:
         page.goto(path)
         audit.check(name)
@@ -128,6 +130,7 @@ def test_member_pages(new_context, axe_source, width, theme):
         ("settings", "/settings"),
         ("security", "/settings/security"),
         ("delete account", "/account/delete"),
+        ("API keys", "/settings/api-keys"),
         ("not found (signed in)", "/no-such-page"),
     ]:
         page.goto(path)
