@@ -472,6 +472,20 @@ def test_reset_new_password_must_be_strong(client, make_user, mailbox):
     assert _reset(client, path).status_code == 303
 
 
+def test_reset_link_dies_when_the_email_changes(client, make_user, auth, mailbox):
+    user = make_user("old@example.com")
+    _forgot(client, "old@example.com")
+    path = _reset_path(mailbox, "old@example.com")
+    auth.login(user.email)
+    client.post("/settings/security/email", data={
+        "em-new_email": "new@example.com", "em-password": PASSWORD,
+        "csrf_token": csrf_token(client, "/settings/security")})
+    assert client.get(path_of(mailbox.last_link("new@example.com", "/auth/verify/"))).status_code == 302
+    auth.logout()
+    response = client.get(path)  # the old inbox no longer controls the account
+    assert response.status_code == 400 and "already used" in response.get_data(as_text=True)
+
+
 def test_tampered_reset_token_is_invalid(client, make_user, mailbox):
     user = make_user()
     _forgot(client, user.email)

@@ -114,6 +114,19 @@ def test_sign_out_everywhere_else_keeps_the_current_session(app, client, auth, a
     assert not any(signed_in(other) for other in others)
 
 
+def test_sign_out_everywhere_else_counts_only_live_sessions(app, client, auth, auth_cls, make_user):
+    user = make_user()
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        auth.login(user.email, remember=True)
+        new_browser(app, auth_cls, user.email)  # will go idle
+        traveller.shift(timedelta(hours=3))
+        live = new_browser(app, auth_cls, user.email)
+        client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
+        assert "Signed out 1 other session." in client.get("/settings/security").get_data(as_text=True)
+        assert not signed_in(live)
+    assert live_sessions(user.id) == 1
+
+
 def test_sign_out_everywhere_else_spares_other_members(app, client, auth, auth_cls, member, make_user):
     stranger = make_user()
     theirs = new_browser(app, auth_cls, stranger.email)

@@ -170,16 +170,23 @@ def request_password_reset(email: str) -> None:
     user = find_by_email(email)
     if user is None or user.is_suspended or not user.is_active:
         return
-    token = tokens.make("reset", {"uid": str(user.id), "pw": tokens.fingerprint(user.password_hash)})
+    token = tokens.make("reset", _reset_claims(user))
     link = url_for("auth.reset", token=token, _external=True)
     mail.send_template(user.email, "Reset your Folio password", "auth/email/reset", link=link)
+
+
+def _reset_claims(user: User) -> dict[str, str]:
+    """What a reset token is bound to: a new password uses it up, and a new email address
+    takes it away from the old inbox."""
+    return {"uid": str(user.id), "pw": tokens.fingerprint(user.password_hash),
+            "em": tokens.fingerprint(user.email)}
 
 
 def user_for_reset(token: str) -> User:
     """The member a reset token belongs to, refusing expired or already used tokens."""
     payload = tokens.read("reset", token, current_app.config["RESET_TOKEN_MAX_AGE"])
     user = db.session.get(User, uuid.UUID(payload["uid"]))
-    if user is None or tokens.fingerprint(user.password_hash) != payload["pw"]:
+    if user is None or _reset_claims(user) != payload:
         raise tokens.TokenInvalid("This link was already used.", code="token_used")
     return user
 

@@ -90,15 +90,22 @@ def revoke(token: str | None) -> None:
 
 
 def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
-    """End every live session of a member but, optionally, the current one."""
-    query = sa.update(UserSession).where(
-        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
-    )
+    """End every session of a member but, optionally, the current one.
+
+    Returns how many of them were still live (sessions already past their timeouts are
+    revoked too, but the member never counted them as signed in).
+    """
+    now = utcnow()
+    where = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None)]
     if except_token:
-        query = query.where(UserSession.token_hash != hash_token(except_token))
-    result = db.session.execute(query.values(revoked_at=utcnow()))
+        where.append(UserSession.token_hash != hash_token(except_token))
+    live = db.session.scalar(
+        sa.select(sa.func.count()).select_from(UserSession)
+        .where(*where, UserSession.expires_at > now, _not_idle(now))
+    )
+    db.session.execute(sa.update(UserSession).where(*where).values(revoked_at=now))
     db.session.commit()
-    return result.rowcount or 0
+    return live or 0
 
 
 def _not_idle(now):
