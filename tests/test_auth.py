@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -406,6 +407,11 @@ def _forgot(client, email):
     return client.post("/auth/forgot", data={"email": email, "csrf_token": token})
 
 
+def _blank(response, email: str) -> str:
+    html = response.get_data(as_text=True).replace(email, "X")
+    return re.sub(r"[\w-]+\.[\w-]+\.[\w-]+", "TOKEN", html)
+
+
 def _reset_path(mailbox, email) -> str:
     return path_of(mailbox.last_link(email, "/auth/reset/"))
 
@@ -420,8 +426,8 @@ def test_forgot_answers_alike_for_known_and_unknown(client, make_user, mailbox):
     known = _forgot(client, "known@example.com")
     unknown = _forgot(client, "unknown@example.com")
     assert known.status_code == unknown.status_code == 200
-    assert known.get_data(as_text=True).replace("known@", "X@").replace("unknown@", "X@") == \
-        unknown.get_data(as_text=True).replace("known@", "X@").replace("unknown@", "X@").replace("unX@", "X@")
+    # The same page, once the address asked about and the (time-stamped) CSRF token are blanked out.
+    assert _blank(known, "known@example.com") == _blank(unknown, "unknown@example.com")
     assert len(mailbox.to(user.email)) == 1
     assert mailbox.to("unknown@example.com") == []
     assert "/auth/reset/" in mailbox.to(user.email)[0].get_body(("plain",)).get_content()

@@ -41,12 +41,15 @@ class ResetForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
+    new_password = PasswordField("New password", validators=_password,
+                                 render_kw={"autocomplete": "new-password"})
 
 
 class ChangeEmailForm(FlaskForm):
-    new_email = EmailField("New email", validators=[DataRequired(), Email()], render_kw={"autocomplete": "email"})
-    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    new_email = EmailField("New email", validators=[DataRequired(), Email()],
+                           render_kw={"autocomplete": "email"})
+    password = PasswordField("Password", validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class ConfirmForm(FlaskForm):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from argon2 import PasswordHasher
-from flask import current_app, has_app_context
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 10

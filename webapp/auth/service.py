@@ -29,12 +29,12 @@ class AccountLocked(Forbidden):
     code = "account_locked"
 
 
-def normalize_email(raw: str, *, check_deliverability: bool = False) -> str:
-    """The canonical form of an address, or ``ValidationFailed`` naming the field."""
+def normalize_email(raw: str, *, check_deliverability: bool = False, field: str = "email") -> str:
+    """The canonical form of an address, or ``ValidationFailed`` naming the form ``field``."""
     try:
         result = validate_email((raw or "").strip(), check_deliverability=check_deliverability)
     except EmailNotValidError as exc:
-        raise ValidationFailed("Enter a valid email address.", details={"email": [str(exc)]})
+        raise ValidationFailed("Enter a valid email address.", details={field: [str(exc)]}) from None
     return result.normalized.lower()
 
 
@@ -230,11 +230,13 @@ def change_password(user: User, current_password: str, new_password: str, *, kee
 def request_email_change(user: User, new_email: str, password: str) -> str:
     """Remember the new address and mail it a confirmation link; the old one stays until then."""
     _require_password(user, password, field="password")
-    new_email = normalize_email(new_email)
+    new_email = normalize_email(new_email, field="new_email")
     if new_email == user.email:
-        raise ValidationFailed("That is already your email.", details={"new_email": ["That is already your email."]})
+        message = "That is already your email."
+        raise ValidationFailed(message, details={"new_email": [message]})
     if find_by_email(new_email) is not None:
-        raise Conflict("Another account uses this email.", details={"new_email": ["Another account uses this email."]})
+        message = "Another account uses this email."
+        raise Conflict(message, details={"new_email": [message]})
     user.pending_email = new_email
     db.session.commit()
     send_verification(user, email=new_email)

@@ -39,6 +39,6 @@ def read(purpose: str, token: str, max_age: int) -> dict[str, Any]:
     try:
         return _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise TokenInvalid("This link has expired. Ask for a new one.", code="token_expired")
+        raise TokenInvalid("This link has expired. Ask for a new one.", code="token_expired") from None
     except BadSignature:
-        raise TokenInvalid("This link is not valid. Ask for a new one.")
+        raise TokenInvalid("This link is not valid. Ask for a new one.") from None
