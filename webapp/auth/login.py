@@ -94,5 +94,8 @@ def register_login(app: Flask) -> None:
             return None
         if request.path.startswith("/api/") and _uses_bearer_token():
             return None
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "csrf_exempt", False):  # public API routes that never read the cookie
+            return None
         csrf.protect()
         return None
