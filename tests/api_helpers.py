@@ -20,10 +20,9 @@ def registered_operations() -> list[Operation]:
 
     from webapp import register_blueprints
 
-    if not OPERATIONS:
-        collector = Flask("collect")
-        collector.config["ENV_NAME"] = "testing"
-        register_blueprints(collector)
+    collector = Flask("collect")  # importing is idempotent; a throwaway app keeps it side-effect free
+    collector.config["ENV_NAME"] = "testing"
+    register_blueprints(collector)
     return list(OPERATIONS)
 
 
@@ -33,8 +32,11 @@ def op_id(op: Operation) -> str:
 
 def make_key(user, permissions=None, **fields) -> tuple[Any, str]:
     """A key for ``user`` (every scope the member may grant, unless told) and its secret."""
-    data = {"name": fields.pop("name", "Test key"),
-            "permissions": list(scopes.available_to(user)) if permissions is None else permissions, **fields}
+    data = {
+        "name": fields.pop("name", "Test key"),
+        "permissions": list(scopes.available_to(user)) if permissions is None else permissions,
+        **fields,
+    }
     return apikeys.create_key(user, data)
 
 

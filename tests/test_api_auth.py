@@ -26,7 +26,7 @@ from webapp.extensions import db
 
 OPERATIONS = registered_operations()
 AUTHENTICATED = [op for op in OPERATIONS if not op.public]
-PUBLIC_LIMITED = [op for op in OPERATIONS if op.public and op.raw_response is None]  # health is unlimited
+PUBLIC_LIMITED = [op for op in OPERATIONS if op.public and op.raw_response is None]  # health, spec: unlimited
 WITH_IDS = [op for op in AUTHENTICATED if path_params(op)]
 WITH_BODY = [op for op in OPERATIONS if op.body is not None]
 
@@ -42,8 +42,9 @@ def _call(client, op, path=None, **kwargs):
         kwargs.setdefault("content_type", "multipart/form-data")
     elif "data" not in kwargs:
         kwargs.setdefault("json", {})
-    return client.open(path or fill(op.path, **{p: uuid.uuid4() for p in path_params(op)}),
-                       method=op.method, **kwargs)
+    return client.open(
+        path or fill(op.path, **{p: uuid.uuid4() for p in path_params(op)}), method=op.method, **kwargs
+    )
 
 
 @pytest.fixture
@@ -56,13 +57,14 @@ def test_every_api_rule_is_a_documented_operation(app):
     """The parametrized tests below only see ``OPERATIONS``; nothing may slip past them."""
     documented = {(op.method, p) for op in OPERATIONS for p in (op.path, *op.aliases)}
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1") or rule.endpoint == "openapi.openapi_json":
+        if not rule.rule.startswith("/api/v1"):
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (method, rule.rule) in documented, f"{method} {rule.rule} is not in OPERATIONS"
 
 
 # --- 401 --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("op", AUTHENTICATED, ids=_ids(AUTHENTICATED))
 def test_no_credentials_is_401(client, op):
@@ -71,8 +73,14 @@ def test_no_credentials_is_401(client, op):
 
 
 MALFORMED = [
-    "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc", "Bearer pk_live_short",
-    "Bearer not-a-jwt", "Bearer a.b.c", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
+    "Bearer",
+    "Bearer ",
+    "Basic dXNlcjpwYXNz",
+    "Token abc",
+    "Bearer pk_live_short",
+    "Bearer not-a-jwt",
+    "Bearer a.b.c",
+    "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
 ]
 
 
@@ -90,7 +98,10 @@ def test_malformed_bearer_wins_over_a_valid_session(client, member, op):
 
 # --- 403 insufficient_scope --------------------------------------------------------------
 
-@pytest.mark.parametrize("op", [op for op in AUTHENTICATED if op.scope], ids=_ids([o for o in AUTHENTICATED if o.scope]))
+
+@pytest.mark.parametrize(
+    "op", [op for op in AUTHENTICATED if op.scope], ids=_ids([o for o in AUTHENTICATED if o.scope])
+)
 def test_key_without_the_scope_is_403_naming_it(client, admin, op):
     _, secret = make_key(admin, [s for s in scopes.SCOPES if s != op.scope])
     error = assert_json_error(_call(client, op, headers=bearer(secret)), 403, "insufficient_scope")
@@ -103,6 +114,7 @@ def test_every_authenticated_operation_declares_a_scope():
 
 
 # --- 404 for someone else's id ------------------------------------------------------------
+
 
 def _foreign_ids(make_user) -> dict[str, str]:
     """For each path parameter, an id that exists but is not the caller's to touch."""
@@ -132,7 +144,9 @@ def test_another_members_id_is_404(client, admin, make_user, op):
 def test_garbage_id_is_404_not_500(client, admin, op):
     _, secret = make_key(admin)
     for garbage in ("not-a-uuid", "1", "00000000-0000-0000-0000-000000000000"):
-        response = _call(client, op, fill(op.path, **{p: garbage for p in path_params(op)}), headers=bearer(secret))
+        response = _call(
+            client, op, fill(op.path, **{p: garbage for p in path_params(op)}), headers=bearer(secret)
+        )
         assert_json_error(response, 404, "not_found")
 
 
@@ -143,11 +157,15 @@ def _snapshot():
 
     db.session.expire_all()
     counts = {name: n for name, n in table_counts().items() if name != "usage_metrics"}
-    keys = sorted((str(k.id), k.name, k.status, k.key_hash, tuple(k.permissions)) for k in db.session.scalars(db.select(ApiKey)))
+    keys = sorted(
+        (str(k.id), k.name, k.status, k.key_hash, tuple(k.permissions))
+        for k in db.session.scalars(db.select(ApiKey))
+    )
     return counts, keys
 
 
 # --- 422 with field details -----------------------------------------------------------------
+
 
 def _valid_path(op, admin, make_user) -> str:
     values = {}
@@ -180,8 +198,13 @@ def test_malformed_body_is_422_with_details(client, admin, make_user, op):
     not_object = client.open(path, method=op.method, json=["not", "an", "object"], headers=headers)
     assert assert_json_error(not_object, 422, "validation_failed")["details"]
 
-    not_json = client.open(path, method=op.method, data="name=x", headers=headers,
-                           content_type="application/x-www-form-urlencoded")
+    not_json = client.open(
+        path,
+        method=op.method,
+        data="name=x",
+        headers=headers,
+        content_type="application/x-www-form-urlencoded",
+    )
     assert assert_json_error(not_json, 422, "validation_failed")["details"]
 
     field = _string_field(op.body)
@@ -192,6 +215,7 @@ def test_malformed_body_is_422_with_details(client, admin, make_user, op):
 
 
 # --- 429 and the rate-limit headers --------------------------------------------------------
+
 
 @pytest.mark.parametrize("op", AUTHENTICATED, ids=_ids(AUTHENTICATED))
 def test_key_past_its_limit_is_429_with_headers(client, admin, op):
@@ -251,6 +275,7 @@ def test_refusals_carry_rate_headers_too(client, op):
 
 
 # --- who may call at all ------------------------------------------------------------------
+
 
 def test_session_reads_need_no_csrf_but_writes_do(client, member):
     assert client.get("/api/v1/profile").status_code == 200

@@ -41,6 +41,7 @@ def user(make_user):
 
 # --- shapes and aliases ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/signin"])
 def test_login_returns_seed_004_shape(client, user, path):
     response = login(client, user.email, path=path)
@@ -65,8 +66,9 @@ def test_refresh_token_is_stored_hashed(client, user):
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/register", "/api/v1/auth/signup"])
 def test_register_and_alias(client, path):
-    response = client.post(path, json={"email": "New@Example.com", "password": PASSWORD, "firstName": "Ana",
-                                       "lastName": "Lima"})
+    response = client.post(
+        path, json={"email": "New@Example.com", "password": PASSWORD, "firstName": "Ana", "lastName": "Lima"}
+    )
     assert response.status_code == 201, response.get_json()
     data = response.get_json()["data"]
     assert data["user"]["email"] == "new@example.com" and data["user"]["displayName"] == "Ana Lima"
@@ -75,13 +77,16 @@ def test_register_and_alias(client, path):
     assert_json_error(again, 409)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"password": PASSWORD}, "email"),
-    ({"email": "a@example.com"}, "password"),
-    ({"email": "not-an-email", "password": PASSWORD}, "email"),
-    ({"email": "a@example.com", "password": "short"}, "password"),
-    ({"email": "a@example.com", "password": PASSWORD, "phone": "call me maybe"}, "phone"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"password": PASSWORD}, "email"),
+        ({"email": "a@example.com"}, "password"),
+        ({"email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"email": "a@example.com", "password": "short"}, "password"),
+        ({"email": "a@example.com", "password": PASSWORD, "phone": "call me maybe"}, "phone"),
+    ],
+)
 def test_register_validation_creates_nothing(client, body, field):
     from webapp.auth.models import User
 
@@ -100,6 +105,7 @@ def test_logout_and_alias_revoke_the_refresh_token(client, user, path):
 
 
 # --- rotation and reuse ------------------------------------------------------------------------
+
 
 def test_refresh_rotates(client, user):
     first = tokens(client, user.email)
@@ -148,6 +154,7 @@ def test_unknown_refresh_token_is_401(client):
 
 # --- access tokens -----------------------------------------------------------------------------
 
+
 def test_expired_access_token_is_refused(client, user):
     data = tokens(client, user.email)
     assert me(client, data["accessToken"]).status_code == 200
@@ -168,7 +175,9 @@ def test_tampered_or_foreign_access_token_is_refused(app, client, user):
     claims = {"iss": "folio", "sub": str(user.id), "exp": int(utcnow().timestamp()) + 600, "typ": "access"}
     forged = jwt.encode({"alg": "HS256"}, claims, OctKey.import_key("another-secret"))
     assert_json_error(me(client, forged), 401, "unauthorized")
-    wrong_type = jwt.encode({"alg": "HS256"}, {**claims, "typ": "refresh"}, OctKey.import_key(app.config["JWT_SECRET_KEY"]))
+    wrong_type = jwt.encode(
+        {"alg": "HS256"}, {**claims, "typ": "refresh"}, OctKey.import_key(app.config["JWT_SECRET_KEY"])
+    )
     assert_json_error(me(client, wrong_type), 401, "unauthorized")
     genuine = jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(app.config["JWT_SECRET_KEY"]))
     assert me(client, genuine).status_code == 200  # the control: a correctly signed token works
@@ -185,12 +194,17 @@ def test_access_token_holds_every_member_scope(client, user):
     access = tokens(client, user.email)["accessToken"]
     headers = {"Authorization": f"Bearer {access}"}
     assert client.patch("/api/v1/settings", json={"theme": "dark"}, headers=headers).status_code == 200
-    assert client.post("/api/v1/api-keys", json={"name": "x", "permissions": ["profile:read"]},
-                       headers=headers).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/api-keys", json={"name": "x", "permissions": ["profile:read"]}, headers=headers
+        ).status_code
+        == 201
+    )
     assert_json_error(client.get("/api/v1/users", headers=headers), 403, "forbidden")  # not staff
 
 
 # --- members who may not ----------------------------------------------------------------------
+
 
 def test_suspended_member_gets_403_with_a_live_access_token(client, user):
     access = tokens(client, user.email)["accessToken"]
@@ -222,6 +236,7 @@ def test_login_validation(client, body):
 
 # --- rate limits -------------------------------------------------------------------------------
 
+
 def test_auth_routes_are_limited_more_strictly_than_the_api(app, client, user):
     auth_limit = int(app.config["API_AUTH_LIMIT"].split()[0])
     member_limit = int(app.config["API_LIMIT_PER_MEMBER"].split()[0])
@@ -236,8 +251,11 @@ def test_auth_routes_are_limited_more_strictly_than_the_api(app, client, user):
     assert_rate_headers(response)
     for path in ("/api/v1/auth/refresh", "/api/v1/auth/register", "/api/v1/auth/signout"):
         assert_json_error(client.post(path, json={}), 429, "rate_limited")
-    other_ip = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    other_ip = client.post(
+        "/api/v1/auth/login",
+        json={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
     assert other_ip.status_code == 200
 
 
@@ -245,20 +263,32 @@ def test_failed_api_logins_are_limited_per_account_across_addresses(app, client,
     """Spreading guesses over many addresses does not buy more guesses at one account."""
     per_account = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
     for n in range(per_account):
-        response = client.post("/api/v1/auth/login", json={"email": user.email, "password": "wrong-password-1"},
-                               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        response = client.post(
+            "/api/v1/auth/login",
+            json={"email": user.email, "password": "wrong-password-1"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"},
+        )
         assert response.status_code == 401
-    response = client.post("/api/v1/auth/login", json={"email": user.email.upper(), "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"email": user.email.upper(), "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.1.1"},
+    )
     assert_json_error(response, 429, "rate_limited")
-    other = client.post("/api/v1/auth/login", json={"email": "someone@example.com", "password": "x"},
-                        environ_base={"REMOTE_ADDR": "10.0.1.2"})
+    other = client.post(
+        "/api/v1/auth/login",
+        json={"email": "someone@example.com", "password": "x"},
+        environ_base={"REMOTE_ADDR": "10.0.1.2"},
+    )
     assert other.status_code == 401
 
 
 def test_successful_logins_do_not_use_up_the_account_limit(app, client, user):
     per_account = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
     for n in range(per_account + 2):
-        response = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD},
-                               environ_base={"REMOTE_ADDR": f"10.1.0.{n + 1}"})
+        response = client.post(
+            "/api/v1/auth/login",
+            json={"email": user.email, "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": f"10.1.0.{n + 1}"},
+        )
         assert response.status_code == 200

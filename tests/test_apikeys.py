@@ -37,6 +37,7 @@ def manager(make_user):
 
 # --- format ----------------------------------------------------------------------------------
 
+
 def test_key_format_and_checksum():
     secret = keys.generate()
     assert SECRET.fullmatch(secret) and keys.looks_valid(secret)
@@ -46,16 +47,20 @@ def test_key_format_and_checksum():
     assert not keys.looks_valid(secret + "0")
     assert not keys.looks_valid("pk_test_" + secret[8:])
     for i in range(8, len(secret)):  # any one-character typo breaks the checksum (CRC-32)
-        typo = secret[:i] + ("A" if secret[i] != "A" else "B") + secret[i + 1:]
+        typo = secret[:i] + ("A" if secret[i] != "A" else "B") + secret[i + 1 :]
         assert not keys.looks_valid(typo), i
 
 
 # --- shown once, stored as a hash --------------------------------------------------------------
 
+
 def test_create_over_api_shows_the_secret_once(client, manager):
     user, _, secret = manager
-    response = client.post("/api/v1/api-keys", headers=bearer(secret),
-                           json={"name": "Zapier", "permissions": ["profile:read"], "rate_limit": 50})
+    response = client.post(
+        "/api/v1/api-keys",
+        headers=bearer(secret),
+        json={"name": "Zapier", "permissions": ["profile:read"], "rate_limit": 50},
+    )
     assert response.status_code == 201, response.get_json()
     data = response.get_json()["data"]
     new_secret = data["key"]
@@ -81,8 +86,12 @@ def test_create_over_api_shows_the_secret_once(client, manager):
 def test_malformed_key_is_refused_before_any_query(app, client, make_user, bad):
     user = make_user()
     _, secret = make_key(user)
-    variant = {"truncated": secret[:-3], "typo": secret[:20] + ("x" if secret[20] != "x" else "y") + secret[21:],
-               "wrong_prefix": "pk_test_" + secret[8:], "too_long": secret + "a"}[bad]
+    variant = {
+        "truncated": secret[:-3],
+        "typo": secret[:20] + ("x" if secret[20] != "x" else "y") + secret[21:],
+        "wrong_prefix": "pk_test_" + secret[8:],
+        "too_long": secret + "a",
+    }[bad]
     statements = []
 
     def count(conn, cursor, statement, *args):
@@ -111,6 +120,7 @@ def test_valid_key_does_query(client, make_user):
 
 
 # --- regenerate, disable, expire, delete -------------------------------------------------------
+
 
 def test_regenerate_kills_the_old_secret_at_once(client, manager):
     user, _, manage = manager
@@ -144,7 +154,10 @@ def test_expired_key_is_key_expired(client, make_user):
     with time_machine.travel(utcnow() + timedelta(days=30, seconds=1), tick=False):
         assert_json_error(client.get("/api/v1/profile", headers=bearer(secret)), 401, "key_expired")
         listing = make_key(user, ["keys:read"], name="reader")[1]
-        statuses = {k["name"]: k["status"] for k in client.get("/api/v1/api-keys", headers=bearer(listing)).get_json()["data"]}
+        statuses = {
+            k["name"]: k["status"]
+            for k in client.get("/api/v1/api-keys", headers=bearer(listing)).get_json()["data"]
+        }
         assert statuses["Test key"] == "expired"
 
 
@@ -159,73 +172,106 @@ def test_delete_key(client, manager):
 
 # --- what a key may do to keys -------------------------------------------------------------------
 
+
 def test_key_without_keys_manage_cannot_create_or_regenerate(client, make_user):
     user = make_user()
     key, secret = make_key(user, ["keys:read", "profile:read", "profile:write"])
     before = db.session.scalar(sa.select(sa.func.count()).select_from(ApiKey))
-    error = assert_json_error(client.post("/api/v1/api-keys", headers=bearer(secret),
-                                          json={"name": "x", "permissions": ["keys:manage"]}), 403, "insufficient_scope")
+    error = assert_json_error(
+        client.post(
+            "/api/v1/api-keys", headers=bearer(secret), json={"name": "x", "permissions": ["keys:manage"]}
+        ),
+        403,
+        "insufficient_scope",
+    )
     assert "keys:manage" in error["message"]
-    assert_json_error(client.post(f"/api/v1/api-keys/{key.id}/regenerate", headers=bearer(secret)),
-                      403, "insufficient_scope")
+    assert_json_error(
+        client.post(f"/api/v1/api-keys/{key.id}/regenerate", headers=bearer(secret)),
+        403,
+        "insufficient_scope",
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiKey)) == before
     assert stored(key.id).key_hash == keys.digest(secret)
 
 
 def test_member_cannot_grant_staff_scopes(client, manager):
     _, _, manage = manager
-    error = assert_json_error(client.post("/api/v1/api-keys", headers=bearer(manage),
-                                          json={"name": "x", "permissions": ["users:read"]}), 422)
+    error = assert_json_error(
+        client.post(
+            "/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["users:read"]}
+        ),
+        422,
+    )
     assert "permissions" in error["details"]
 
 
 def test_staff_can_grant_staff_scopes(client, make_user):
     admin = make_staff(make_user())
     _, manage = make_key(admin, ["keys:manage"])
-    response = client.post("/api/v1/api-keys", headers=bearer(manage),
-                           json={"name": "x", "permissions": ["users:read"]})
+    response = client.post(
+        "/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["users:read"]}
+    )
     assert response.status_code == 201, response.get_json()
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"permissions": ["profile:read"]}, "name"),
-    ({"name": "x"}, "permissions"),
-    ({"name": "x", "permissions": []}, "permissions"),
-    ({"name": "x", "permissions": ["nope:read"]}, "permissions"),
-    ({"name": "x", "permissions": "profile:read"}, "permissions"),
-    ({"name": " ", "permissions": ["profile:read"]}, "name"),
-    ({"name": "x" * 201, "permissions": ["profile:read"]}, "name"),
-    ({"name": "x", "permissions": ["profile:read"], "rate_limit": 0}, "rate_limit"),
-    ({"name": "x", "permissions": ["profile:read"], "rate_limit": 100001}, "rate_limit"),
-    ({"name": "x", "permissions": ["profile:read"], "rate_limit": True}, "rate_limit"),
-    ({"name": "x", "permissions": ["profile:read"], "expires_at": "tomorrow"}, "expires_at"),
-    ({"name": "x", "permissions": ["profile:read"], "expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
-    ({"name": "x", "permissions": ["profile:read"], "expires_at": "2099-01-01T00:00:00"}, "expires_at"),
-    ({"name": "x", "permissions": ["profile:read"], "expires_at": 5}, "expires_at"),
-    ({"name": "x", "permissions": ["profile:read"], "status": "active"}, "status"),
-    ({"name": "x", "permissions": ["profile:read"], "key_hash": "abc"}, "key_hash"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"permissions": ["profile:read"]}, "name"),
+        ({"name": "x"}, "permissions"),
+        ({"name": "x", "permissions": []}, "permissions"),
+        ({"name": "x", "permissions": ["nope:read"]}, "permissions"),
+        ({"name": "x", "permissions": "profile:read"}, "permissions"),
+        ({"name": " ", "permissions": ["profile:read"]}, "name"),
+        ({"name": "x" * 201, "permissions": ["profile:read"]}, "name"),
+        ({"name": "x", "permissions": ["profile:read"], "rate_limit": 0}, "rate_limit"),
+        ({"name": "x", "permissions": ["profile:read"], "rate_limit": 100001}, "rate_limit"),
+        ({"name": "x", "permissions": ["profile:read"], "rate_limit": True}, "rate_limit"),
+        ({"name": "x", "permissions": ["profile:read"], "expires_at": "tomorrow"}, "expires_at"),
+        ({"name": "x", "permissions": ["profile:read"], "expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
+        ({"name": "x", "permissions": ["profile:read"], "expires_at": "2099-01-01T00:00:00"}, "expires_at"),
+        ({"name": "x", "permissions": ["profile:read"], "expires_at": 5}, "expires_at"),
+        ({"name": "x", "permissions": ["profile:read"], "status": "active"}, "status"),
+        ({"name": "x", "permissions": ["profile:read"], "key_hash": "abc"}, "key_hash"),
+    ],
+)
 def test_create_validation(client, manager, body, field):
     _, _, manage = manager
-    error = assert_json_error(client.post("/api/v1/api-keys", headers=bearer(manage), json=body), 422,
-                              "validation_failed")
+    error = assert_json_error(
+        client.post("/api/v1/api-keys", headers=bearer(manage), json=body), 422, "validation_failed"
+    )
     assert field in error["details"]
 
 
 def test_update_fields(client, manager):
     user, _, manage = manager
     key, _ = make_key(user, ["profile:read"], name="script")
-    response = client.patch(f"/api/v1/api-keys/{key.id}", headers=bearer(manage), json={
-        "name": "Renamed", "permissions": ["profile:write", "profile:read"], "rate_limit": 10,
-        "expires_at": "2099-01-31T00:00:00Z"})
+    response = client.patch(
+        f"/api/v1/api-keys/{key.id}",
+        headers=bearer(manage),
+        json={
+            "name": "Renamed",
+            "permissions": ["profile:write", "profile:read"],
+            "rate_limit": 10,
+            "expires_at": "2099-01-31T00:00:00Z",
+        },
+    )
     assert response.status_code == 200, response.get_json()
     data = response.get_json()["data"]
     assert data["name"] == "Renamed" and data["permissions"] == ["profile:read", "profile:write"]
     assert data["rate_limit"] == 10 and data["expires_at"].startswith("2099-01-31T00:00:00")
-    assert_json_error(client.patch(f"/api/v1/api-keys/{key.id}", headers=bearer(manage),
-                                   json={"status": "revoked"}), 422, "validation_failed")
-    assert_json_error(client.patch(f"/api/v1/api-keys/{key.id}", headers=bearer(manage),
-                                   json={"expires_at": None, "usage_count": 5}), 422, "validation_failed")
+    assert_json_error(
+        client.patch(f"/api/v1/api-keys/{key.id}", headers=bearer(manage), json={"status": "revoked"}),
+        422,
+        "validation_failed",
+    )
+    assert_json_error(
+        client.patch(
+            f"/api/v1/api-keys/{key.id}", headers=bearer(manage), json={"expires_at": None, "usage_count": 5}
+        ),
+        422,
+        "validation_failed",
+    )
     assert stored(key.id).usage_count == 0
 
 
@@ -235,11 +281,16 @@ def test_key_limit_per_member(client, manager, monkeypatch):
     monkeypatch.setattr(service, "MAX_KEYS_PER_MEMBER", 2)
     user, _, manage = manager
     make_key(user, ["profile:read"])
-    assert_json_error(client.post("/api/v1/api-keys", headers=bearer(manage),
-                                  json={"name": "x", "permissions": ["profile:read"]}), 422)
+    assert_json_error(
+        client.post(
+            "/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["profile:read"]}
+        ),
+        422,
+    )
 
 
 # --- usage and announcements ---------------------------------------------------------------------
+
 
 def test_usage_count_and_last_used_become_current(client, make_user):
     user = make_user()
@@ -279,8 +330,9 @@ def test_first_use_is_announced_once(client, make_user, caplog):
 def test_near_expiry_is_announced_once(client, make_user, caplog):
     caplog.set_level(logging.INFO, logger="folio.notify")
     user = make_user()
-    _, secret = make_key(user, ["profile:read"], name="Script",
-                         expires_at=(utcnow() + timedelta(days=30)).isoformat())
+    _, secret = make_key(
+        user, ["profile:read"], name="Script", expires_at=(utcnow() + timedelta(days=30)).isoformat()
+    )
     client.get("/api/v1/profile", headers=bearer(secret))
     assert _notices(caplog, "expires soon") == []  # a month away: nothing yet
     with time_machine.travel(utcnow() + timedelta(days=25), tick=False):
@@ -305,9 +357,15 @@ def test_expiry_announcement_job_is_idempotent(make_user, caplog):
 
 # --- the /settings/api-keys page ---------------------------------------------------------------
 
+
 def _form(csrf: str, **fields):
-    data = {"csrf_token": csrf, "name": "Reporting", "permissions": ["profile:read", "keys:read"],
-            "rate_limit": "100", "expires_on": ""}
+    data = {
+        "csrf_token": csrf,
+        "name": "Reporting",
+        "permissions": ["profile:read", "keys:read"],
+        "rate_limit": "100",
+        "expires_on": "",
+    }
     data.update(fields)
     return data
 
@@ -338,7 +396,9 @@ def test_create_on_the_page_with_htmx_shows_the_secret_once(client, member, auth
     secret = secrets.pop()
     assert "data-copy" in html and "only time" in html
     row = db.session.scalar(sa.select(ApiKey).where(ApiKey.user_id == member.id))
-    assert row.name == "Reporting" and row.permissions == ["profile:read", "keys:read"] and row.rate_limit == 100
+    assert (
+        row.name == "Reporting" and row.permissions == ["profile:read", "keys:read"] and row.rate_limit == 100
+    )
     assert row.key_hash == keys.digest(secret)
     assert secret not in client.get(PAGE).get_data(as_text=True)
     assert secret not in client.get(PAGE, headers=HTMX).get_data(as_text=True)
@@ -424,8 +484,12 @@ def test_page_routes_answer_404_for_another_members_key(app, client, member, aut
     csrf = auth.csrf(PAGE)
     for method, rule in routes:
         path = rule.replace("<key_id>", str(key.id))
-        response = client.open(path, method=method, data={"csrf_token": csrf, "name": "Mine", "permissions": ["profile:read"]},
-                               headers=HTMX)
+        response = client.open(
+            path,
+            method=method,
+            data={"csrf_token": csrf, "name": "Mine", "permissions": ["profile:read"]},
+            headers=HTMX,
+        )
         assert response.status_code == 404, (method, rule)
     row = stored(key.id)
     assert row is not None and row.name == "Theirs" and row.status == "active"

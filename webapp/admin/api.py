@@ -36,8 +36,8 @@ CREATE_BODY: dict[str, Any] = {
     "type": "object",
     "required": ["email", "password"],
     "properties": {
-        "email": {"type": "string"}, "password": {"type": "string"}, "display_name": {"type": "string"},
-        "role": {"type": "string"}, "plan": {"type": "string", "enum": list(admin.PLANS)},
+        "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 10},
+        "display_name": {"type": "string"}, "role": {"type": "string", "description": "member, support or admin"}, "plan": {"type": "string", "enum": list(admin.PLANS)},
         "is_verified": {"type": "boolean"},
     },
     "additionalProperties": False,
@@ -93,7 +93,7 @@ def list_users(principal):
 
 
 @endpoint(bp, "POST", "/users", scope=scopes.USERS_WRITE, permission="users:write", tag="Users (staff)",
-          summary="Create a member", body=CREATE_BODY, response=STAFF_USER_SCHEMA, status=201)
+          summary="Create a member", body=CREATE_BODY, response=STAFF_USER_SCHEMA, status=201, errors=(409,))
 def create_user(principal):
     return ok(staff_user_json(admin.create_user(json_body())), 201)
 

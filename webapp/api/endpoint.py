@@ -43,6 +43,7 @@ class Operation:
     raw_response: dict[str, Any] | None = None  # documented without the {"data": ...} envelope
     multipart: bool = False
     query: list[dict[str, Any]] = field(default_factory=list)
+    errors: tuple[int, ...] = ()  # statuses beyond those every operation of its kind can answer
 
 
 OPERATIONS: list[Operation] = []
@@ -64,6 +65,7 @@ def endpoint(
     query: list[dict[str, Any]] | None = None,
     public: bool = False,
     permission: str | None = None,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a JSON route (and its documented aliases) on ``bp``.
 
@@ -85,7 +87,7 @@ def endpoint(
                 method=method, path=prefix + rule, endpoint=f"{bp.name}.{view.__name__}",
                 summary=summary, scope=scope, tag=tag, body=body, response=response, status=status,
                 aliases=tuple(prefix + a for a in aliases), multipart=multipart, query=query or [],
-                public=public, permission=permission,
+                public=public, permission=permission, errors=errors,
             )
         )
         return wrapped

@@ -31,7 +31,7 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 ERROR_TEXT = {
-    400: "Bad request (for example a missing CSRF token on a cookie-authenticated write)",
+    400: "A cookie-authenticated write without its CSRF token (X-CSRFToken)",
     401: "Missing, malformed, expired or revoked credentials",
     403: "Authenticated, but the credential lacks the scope or the role lacks the permission",
     404: "No such resource, or it belongs to someone else",
@@ -78,21 +78,23 @@ def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
               for name in PATH_PARAM.findall(op.path)]
     responses: dict[str, Any] = {str(op.status): _success(op)}
-    statuses = [429]
+    statuses = [429, *op.errors]
     if not op.public:
         statuses += [401, 403]
+        if op.method != "GET":
+            statuses.append(400)  # a session-cookie write without its CSRF token
     if params:
         statuses.append(404)
     if op.body is not None or op.query or op.multipart:
         statuses.append(422)
     if op.multipart:
         statuses.append(413)
-    if op.public and op.method == "POST":
-        statuses += [401, 409] if "register" in op.endpoint else [401]
     for status in sorted(set(statuses)):
         responses[str(status)] = _error(status)
-    if op.raw_response is not None:  # health: the same body with 503 when the database is down
-        responses = {"200": _success(op), "503": {**_success(op), "description": "Database unreachable"}}
+    if op.raw_response is not None:  # bare JSON (health, this document), not rate limited
+        responses = {"200": _success(op)}
+        if op.endpoint == "health.health":  # the same body with 503 when the database is down
+            responses["503"] = {**_success(op), "description": "Database unreachable"}
     operation: dict[str, Any] = {
         "operationId": op.endpoint.split(".")[-1] + (f"_via_{alias_of}" if alias_of else ""),
         "summary": op.summary,
@@ -132,7 +134,7 @@ def build_spec() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {"Error": ERROR_SCHEMA, "Scope": {"type": "string", "enum": list(scope_registry.SCOPES)}},
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
                                "description": "An API key (pk_live_…) or a JWT access token from /api/v1/auth/login"},
@@ -150,10 +152,18 @@ def openapi_json():
     return jsonify(build_spec())
 
 
+# The document describes itself too, so that every /api/v1 rule is in it.
+OPERATIONS.append(Operation(method="GET", path="/api/v1/openapi.json", endpoint="openapi.openapi_json",
+                            summary="This OpenAPI 3.1 document", scope=None, tag="Meta", public=True,
+                            raw_response={"type": "object", "required": ["openapi", "info", "paths"]}))
+
+
 def example(schema: dict[str, Any] | None) -> Any:
     """A small example value for a JSON Schema, for the curl snippets on the reference page."""
     if not schema:
         return None
+    if schema.get("$ref") == "#/components/schemas/Scope":
+        return next(iter(scope_registry.SCOPES))
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")

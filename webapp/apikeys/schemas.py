@@ -7,6 +7,9 @@ from typing import Any
 from webapp.apikeys.models import ApiKey
 
 _DT = {"type": ["string", "null"], "format": "date-time"}
+# Resolved by webapp.api.openapi to the scope registry as it stands when the document is built,
+# so scopes that later domains register are listed without touching this module.
+SCOPE_REF = {"$ref": "#/components/schemas/Scope"}
 
 KEY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -16,7 +19,7 @@ KEY_SCHEMA: dict[str, Any] = {
         "key_prefix": {"type": "string"},
         "last_four": {"type": "string"},
         "status": {"type": "string", "enum": ["active", "disabled", "expired"]},
-        "permissions": {"type": "array", "items": {"type": "string"}},
+        "permissions": {"type": "array", "items": SCOPE_REF},
         "rate_limit": {"type": "integer", "description": "Requests per hour"},
         "usage_count": {"type": "integer"},
         "last_used_at": _DT,
@@ -32,7 +35,8 @@ KEY_WITH_SECRET_SCHEMA: dict[str, Any] = {
 KEY_LIST_SCHEMA: dict[str, Any] = {"type": "array", "items": KEY_SCHEMA}
 _WRITABLE = {
     "name": {"type": "string", "minLength": 1, "maxLength": 200},
-    "permissions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    "permissions": {"type": "array", "items": SCOPE_REF, "minItems": 1,
+                    "description": "Scopes; staff scopes need a staff role"},
     "rate_limit": {"type": "integer", "minimum": 1, "maximum": 100000},
     "expires_at": _DT,
 }

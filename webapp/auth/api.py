@@ -108,7 +108,8 @@ def _string(body: dict[str, Any], name: str, required: bool = True) -> str:
 
 
 @endpoint(bp, "POST", "/auth/register", public=True, scope=None, tag="Auth", aliases=("/auth/signup",),
-          summary="Create an account and sign in", body=REGISTER_BODY, response=SESSION_SCHEMA, status=201)
+          summary="Create an account and sign in", body=REGISTER_BODY, response=SESSION_SCHEMA, status=201,
+          errors=(409,))
 def register():
     """Seed 004's register: the account, its profile, and a first token pair."""
     from webapp.accounts import service as accounts
@@ -139,7 +140,7 @@ def _login_account_key() -> str:
 
 
 @endpoint(bp, "POST", "/auth/login", public=True, scope=None, tag="Auth", aliases=("/auth/signin",),
-          summary="Sign in with email and password", body=LOGIN_BODY, response=SESSION_SCHEMA)
+          summary="Sign in with email and password", body=LOGIN_BODY, response=SESSION_SCHEMA, errors=(401, 403))
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
                deduct_when=lambda response: response.status_code == 401,
                error_message="Too many failed sign-in attempts for this account.")
@@ -152,7 +153,8 @@ def login():
 
 
 @endpoint(bp, "POST", "/auth/refresh", public=True, scope=None, tag="Auth",
-          summary="Trade a refresh token for a new pair (rotation)", body=REFRESH_BODY, response=REFRESHED_SCHEMA)
+          summary="Trade a refresh token for a new pair (rotation)", body=REFRESH_BODY, response=REFRESHED_SCHEMA,
+          errors=(401,))
 def refresh():
     _, pair = access.rotate(_string(json_body(), "refreshToken"), request.user_agent.string)
     return ok({"accessToken": pair.access_token, "refreshToken": pair.refresh_token, "expiresIn": pair.expires_in})
