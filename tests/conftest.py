@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from flask import g
+from flask.testing import FlaskClient
 
 from webapp import create_app
 from webapp.config import TestingConfig
@@ -79,6 +81,7 @@ def _app(smtp_server, tmp_path_factory):
         RQ_QUEUE = "folio-test"
 
     app = create_app(Config)
+    app.test_client_class = FreshGlobalsClient
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -124,6 +127,18 @@ def redis_url(app):
     app.config["REDIS_URL"] = url
     yield url
     app.config["REDIS_URL"] = None
+
+
+class FreshGlobalsClient(FlaskClient):
+    """Each request starts with an empty ``g``, as in production, where every request has an
+    app context of its own. The ``app`` fixture keeps one context pushed for the whole test
+    (so tests can use ``db.session``), and requests reuse it; without this, the user and CSRF
+    token that Flask-Login and Flask-WTF cache in ``g`` would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

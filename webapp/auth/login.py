@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, request_started, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
 from webapp.auth import sessions
@@ -52,17 +52,6 @@ def _uses_bearer_token() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
-def _forget_previous_request(app: Flask, **_extra) -> None:
-    """Drop per-request caches that Flask-Login and Flask-WTF keep in ``g``.
-
-    ``g`` lives on the app context, and a request reuses an app context that is already
-    pushed (tests, scripts, shells). Without this, one request's signed-in user and CSRF
-    token would leak into the next request, whoever sends it.
-    """
-    g.pop("_login_user", None)
-    g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
-
-
 def register_login(app: Flask) -> None:
     """User loading, the unauthorized answer per face, and CSRF for cookie-authenticated writes."""
     login_manager.login_view = "auth.login"
@@ -70,7 +59,6 @@ def register_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    request_started.connect(_forget_previous_request, app)
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
