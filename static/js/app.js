@@ -59,6 +59,15 @@
     if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
   }, true);
 
+  // A CV row added with htmx: put the cursor in its first field, where the member will type.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var list = event.detail.target;
+    if (!list.classList || !list.classList.contains("cv-rows")) return;
+    var rows = list.querySelectorAll(".cv-row");
+    var first = rows.length && rows[rows.length - 1].querySelector("input, textarea, select");
+    if (first) first.focus();
+  });
+
   // After htmx swaps in an error response, move focus to the first invalid field.
   document.addEventListener("htmx:afterSwap", function (event) {
     var invalid = event.detail.target.querySelector("[aria-invalid='true']");
