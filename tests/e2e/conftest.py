@@ -92,6 +92,7 @@ class LiveServer:
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen | None = None
+        self._log = None
 
     def prepare_database(self) -> None:
         """``flask db upgrade`` then ``flask seed-demo``, in one process to save an app start."""
@@ -103,18 +104,37 @@ class LiveServer:
             "result = app.test_cli_runner().invoke(args=['seed-demo'])\n"
             "assert result.exit_code == 0, result.output\n"
         )
-        done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=120)
+        # A fixed argv (no shell), our own script: nothing untrusted reaches it.
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode:
             raise RuntimeError(f"migrating and seeding failed:\n{done.stdout}\n{done.stderr}")
 
     def start(self) -> None:
         self.prepare_database()
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(self.port),
-             "--no-reload"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        self._log = log = self.log_path.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-reload",
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -134,6 +154,8 @@ class LiveServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        if self._log:
+            self._log.close()
 
     def mails_to(self, address: str) -> list:
         """Messages in the outbox addressed to ``address``, oldest first."""

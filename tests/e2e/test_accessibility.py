@@ -66,8 +66,10 @@ class Audit:
 
     def assert_clean(self) -> None:
         report = "\n".join(self.problems)
-        print(f"\naxe: {self.pages_checked} pages checked for {self.label}; "
-              f"{len(self.problems)} serious/critical violations")
+        print(
+            f"\naxe: {self.pages_checked} pages checked for {self.label}; "
+            f"{len(self.problems)} serious/critical violations"
+        )
         if report:
             print(report)
         assert not self.problems, f"{len(self.problems)} serious or critical violations:\n{report}"
