@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from webapp.errors import ServiceError
 
@@ -18,3 +22,8 @@ def apply_errors(form: FlaskForm, error: ServiceError) -> None:
             unplaced.extend(messages)
     if unplaced or not error.details:
         form.form_errors.extend(unplaced or [error.message])
+
+
+def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms choices (tuples are deprecated since WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]

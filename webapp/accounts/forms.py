@@ -13,6 +13,7 @@ from wtforms import (BooleanField, Form, FieldList, FormField, IntegerField, Pas
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from webapp.accounts import validation
+from webapp.forms import choices
 from webapp.timeutil import all_timezones
 
 _month = {"type": "month", "placeholder": "YYYY-MM"}
@@ -98,15 +99,15 @@ class AvatarForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    theme = RadioField("Theme", choices=[("system", "Match my device"), ("light", "Light"), ("dark", "Dark")])
+    theme = RadioField("Theme", choices=choices([("system", "Match my device"), ("light", "Light"), ("dark", "Dark")]))
     compact_mode = BooleanField("Compact mode", description="Tighter spacing everywhere.")
-    default_view = RadioField("Default view for lists", choices=[("grid", "Grid"), ("list", "List")])
+    default_view = RadioField("Default view for lists", choices=choices([("grid", "Grid"), ("list", "List")]))
     items_per_page = SelectField("Items per page", coerce=int, choices=[])
     show_thumbnails = BooleanField("Show thumbnails")
     auto_expand_folders = BooleanField("Expand folders automatically")
     confirm_delete = BooleanField("Ask before deleting things")
     timezone = SelectField("Time zone", choices=[])
-    language = SelectField("Language", choices=list(validation.LANGUAGES.items()))
+    language = SelectField("Language", choices=choices(validation.LANGUAGES.items()))
     public_profile = BooleanField("Publish my portfolio page", description="Visitors can see /p/<your address>.")
     show_activity = BooleanField("Show my activity to people I work with")
     allow_analytics = BooleanField("Help improve Folio with anonymous usage data")
@@ -115,8 +116,8 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in all_timezones()]
-        self.items_per_page.choices = [(n, str(n)) for n in self._page_sizes()]
+        self.timezone.choices = choices((tz, tz.replace("_", " ")) for tz in all_timezones())
+        self.items_per_page.choices = choices((n, str(n)) for n in self._page_sizes())
 
     def _page_sizes(self) -> list[int]:
         """The usual sizes, plus the member's own when the API set another (5 to 100), so that

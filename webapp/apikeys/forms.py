@@ -10,6 +10,7 @@ from wtforms import DateField, IntegerField, SelectMultipleField, StringField, w
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from webapp.api import scopes
+from webapp.forms import choices
 
 
 class CheckboxesField(SelectMultipleField):
@@ -27,7 +28,7 @@ class ApiKeyForm(FlaskForm):
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
-        self.permissions.choices = [(name, f"{name} — {text}") for name, text in scopes.available_to(member).items()]
+        self.permissions.choices = choices((name, name) for name in scopes.available_to(member))
 
     def changes(self, timezone: str) -> dict:
         """Service input; the expiry is the end of the chosen day in the member's time zone."""

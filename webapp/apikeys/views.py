@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_login import current_user, login_required
 
+from webapp.api import scopes
 from webapp.apikeys import service as apikeys
 from webapp.apikeys.forms import ApiKeyForm
 from webapp.errors import ServiceError
@@ -24,6 +25,7 @@ def _section(form: ApiKeyForm | None = None, *, secret: str | None = None, secre
         form=form or ApiKeyForm(formdata=None, member=current_user),
         keys=apikeys.list_keys(current_user),
         secret=secret, secret_key=secret_key, editing=editing, edit_form=edit_form, notice=notice,
+        scope_descriptions=scopes.SCOPES,
     )
 
 
