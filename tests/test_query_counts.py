@@ -1,0 +1,50 @@
+"""Pages make a bounded number of queries, however much data the member has."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+
+
+@contextlib.contextmanager
+def count_queries():
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+
+
+def _grow(user, n: int) -> None:
+    """Give the member ``n`` more sign-ins, browser sessions and API keys."""
+    from webapp.activity import service as activity
+    from webapp.apikeys import service as apikeys
+    from webapp.auth import sessions
+
+    for i in range(n):
+        sessions.start(user, remember=False, ip="203.0.113.7", user_agent="Mozilla/5.0 Firefox/130.0")
+        activity.record("login", user_id=user.id, ip_address="203.0.113.7")
+        apikeys.create_key(user, {"name": f"key {i}", "permissions": ["profile:read"]})
+    db.session.commit()
+
+
+@pytest.mark.parametrize("path", ["/profile", "/settings", "/settings/security", "/settings/api-keys",
+                                  "/api/v1/profile", "/api/v1/api-keys"])
+def test_page_queries_do_not_grow_with_data(client, member, path):
+    _grow(member, 2)
+    with count_queries() as small:
+        assert client.get(path).status_code == 200
+    _grow(member, 12)
+    with count_queries() as large:
+        assert client.get(path).status_code == 200
+    assert len(large) == len(small), (path, large)
+    assert len(small) <= 8, small
