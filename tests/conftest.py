@@ -164,8 +164,9 @@ def make_user(app):
 
     counter = iter(range(1, 10_000))
 
-    def make(email: str | None = None, password: str = PASSWORD, name: str = "Test Member",
-             verified: bool = True, **changes):
+    def make(
+        email: str | None = None, password: str = PASSWORD, name: str = "Test Member", verified: bool = True, **changes
+    ):
         email = email or f"member{next(counter)}@example.com"
         user = auth.register(email, password, name, send_mail=False)
         if verified:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -51,6 +51,7 @@ def field_error(html: str, field_id: str) -> str | None:
 
 # --- Profile fields -----------------------------------------------------------------------
 
+
 def test_profile_requires_login(client):
     for path in ("/profile", "/settings", "/account/export", "/account/delete", "/profile/cv/rows/experience"):
         response = client.get(path)
@@ -68,7 +69,10 @@ def test_every_profile_field_persists(client, member):
     assert (profile.company, profile.job_title, profile.location) == ("Silva Studio", "Photographer", "Porto")
     assert profile.website == "https://ana.example.com"
     assert (profile.linkedin_username, profile.github_username, profile.twitter_username) == (
-        "ana-silva", "anasilva", "ana_silva")
+        "ana-silva",
+        "anasilva",
+        "ana_silva",
+    )
     assert profile.slug == "ana-silva"
     assert profile.categories == ["Fashion", "Travel"]
     assert (profile.budget_min, profile.budget_max) == (50000, 500000)  # USD on the page, cents stored
@@ -138,8 +142,15 @@ def test_profile_post_without_csrf_is_refused(client, member):
 def test_timezone_and_language_are_validated(client, member):
     token = csrf_token(client, "/settings")
     for field, value in (("timezone", "Mars/Olympus"), ("language", "xx")):
-        data = {"csrf_token": token, "theme": "dark", "default_view": "grid", "items_per_page": "20",
-                "timezone": "UTC", "language": "en", field: value}
+        data = {
+            "csrf_token": token,
+            "theme": "dark",
+            "default_view": "grid",
+            "items_per_page": "20",
+            "timezone": "UTC",
+            "language": "en",
+            field: value,
+        }
         response = client.post("/settings", data=data)
         assert response.status_code == 422
         assert field_error(response.get_data(as_text=True), field), field
@@ -182,41 +193,65 @@ def post_cv(client, rows: dict[str, str]):
 
 
 def test_cv_saves_non_contiguous_rows(client, member):
-    response = post_cv(client, {
-        "headline": "Portraits and brand stories",
-        "experience-0-title": "Founder", "experience-0-company": "Silva Studio",
-        "experience-0-start": "2019-03", "experience-0-end": "",
-        "experience-5-title": "Assistant", "experience-5-company": "Lens Co",
-        "experience-5-start": "2015-01", "experience-5-end": "2018-12",
-        "experience-5-description": "Lighting and retouching",
-        "education-2-school": "Porto Arts", "education-2-degree": "BA",
-        "education-2-start": "2011-09", "education-2-end": "2014-06",
-        # An empty row the member added and left blank is ignored.
-        "education-7-school": "", "education-7-degree": "",
-        "links-1-label": "Showreel", "links-1-url": "https://example.com/reel",
-        "skills": "Lighting, Retouching, lighting",
-    })
+    response = post_cv(
+        client,
+        {
+            "headline": "Portraits and brand stories",
+            "experience-0-title": "Founder",
+            "experience-0-company": "Silva Studio",
+            "experience-0-start": "2019-03",
+            "experience-0-end": "",
+            "experience-5-title": "Assistant",
+            "experience-5-company": "Lens Co",
+            "experience-5-start": "2015-01",
+            "experience-5-end": "2018-12",
+            "experience-5-description": "Lighting and retouching",
+            "education-2-school": "Porto Arts",
+            "education-2-degree": "BA",
+            "education-2-start": "2011-09",
+            "education-2-end": "2014-06",
+            # An empty row the member added and left blank is ignored.
+            "education-7-school": "",
+            "education-7-degree": "",
+            "links-1-label": "Showreel",
+            "links-1-url": "https://example.com/reel",
+            "skills": "Lighting, Retouching, lighting",
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     cv = fresh(member).profile_data
     assert cv["headline"] == "Portraits and brand stories"
     assert [e["title"] for e in cv["experience"]] == ["Founder", "Assistant"]
     assert cv["experience"][0]["end"] is None
-    assert cv["experience"][1] == {"title": "Assistant", "company": "Lens Co", "start": "2015-01",
-                                   "end": "2018-12", "description": "Lighting and retouching"}
+    assert cv["experience"][1] == {
+        "title": "Assistant",
+        "company": "Lens Co",
+        "start": "2015-01",
+        "end": "2018-12",
+        "description": "Lighting and retouching",
+    }
     assert cv["education"] == [{"school": "Porto Arts", "degree": "BA", "start": "2011-09", "end": "2014-06"}]
     assert cv["links"] == [{"label": "Showreel", "url": "https://example.com/reel"}]
     assert cv["skills"] == ["Lighting", "Retouching"]
 
 
 def test_cv_rows_removed(client, member):
-    post_cv(client, {
-        "experience-0-title": "A", "experience-0-company": "X", "experience-0-start": "2020-01",
-        "experience-1-title": "B", "experience-1-company": "Y", "experience-1-start": "2021-01",
-    })
+    post_cv(
+        client,
+        {
+            "experience-0-title": "A",
+            "experience-0-company": "X",
+            "experience-0-start": "2020-01",
+            "experience-1-title": "B",
+            "experience-1-company": "Y",
+            "experience-1-start": "2021-01",
+        },
+    )
     assert len(fresh(member).profile_data["experience"]) == 2
     # The member removed row 0 in the browser: only row 1 is sent.
-    response = post_cv(client, {"experience-1-title": "B", "experience-1-company": "Y",
-                                "experience-1-start": "2021-01"})
+    response = post_cv(
+        client, {"experience-1-title": "B", "experience-1-company": "Y", "experience-1-start": "2021-01"}
+    )
     assert response.status_code == 303
     cv = fresh(member).profile_data
     assert [e["title"] for e in cv["experience"]] == ["B"]
@@ -225,10 +260,17 @@ def test_cv_rows_removed(client, member):
 
 def test_cv_page_keeps_posted_rows_after_an_error(client, member):
     """After an error the posted rows come back renumbered 0..n-1; the add button continues at n."""
-    response = post_cv(client, {
-        "experience-0-title": "A", "experience-0-company": "X", "experience-0-start": "2020-01",
-        "experience-5-title": "", "experience-5-company": "Y", "experience-5-start": "2021-01",
-    })
+    response = post_cv(
+        client,
+        {
+            "experience-0-title": "A",
+            "experience-0-company": "X",
+            "experience-0-start": "2020-01",
+            "experience-5-title": "",
+            "experience-5-company": "Y",
+            "experience-5-start": "2021-01",
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r'name="experience-1-company" type="text" value="Y"', html)
@@ -241,8 +283,15 @@ def test_cv_page_keeps_posted_rows_after_an_error(client, member):
 @pytest.mark.parametrize(
     "rows, message",
     [
-        ({"experience-0-title": "A", "experience-0-company": "X", "experience-0-start": "2020-05",
-          "experience-0-end": "2019-01"}, "end date is before the start"),
+        (
+            {
+                "experience-0-title": "A",
+                "experience-0-company": "X",
+                "experience-0-start": "2020-05",
+                "experience-0-end": "2019-01",
+            },
+            "end date is before the start",
+        ),
         ({"experience-0-company": "X", "experience-0-start": "2020-05"}, "title"),
         ({"experience-0-title": "A", "experience-0-company": "X", "experience-0-start": "May 2020"}, "YYYY-MM"),
         ({"links-0-label": "Site", "links-0-url": "example"}, "https://"),
@@ -260,10 +309,20 @@ def test_cv_row_errors_come_back(client, member, rows, message):
 # --- Settings -----------------------------------------------------------------------------
 
 SETTINGS = {
-    "theme": "dark", "compact_mode": "y", "default_view": "list", "items_per_page": "50",
-    "show_thumbnails": "", "auto_expand_folders": "y", "confirm_delete": "", "timezone": "Asia/Tokyo",
-    "language": "fr", "public_profile": "y", "show_activity": "", "allow_analytics": "",
-    "email_notifications": "", "marketing_emails": "y",
+    "theme": "dark",
+    "compact_mode": "y",
+    "default_view": "list",
+    "items_per_page": "50",
+    "show_thumbnails": "",
+    "auto_expand_folders": "y",
+    "confirm_delete": "",
+    "timezone": "Asia/Tokyo",
+    "language": "fr",
+    "public_profile": "y",
+    "show_activity": "",
+    "allow_analytics": "",
+    "email_notifications": "",
+    "marketing_emails": "y",
 }
 
 
@@ -326,9 +385,10 @@ def test_timezone_changes_how_times_render(client, member):
     assert "Times shown in UTC" in client.get("/settings").get_data(as_text=True)
     post_settings(client, timezone="Asia/Tokyo")
     # The sign-in shown under "Recent sign-in attempts" happened at a known instant.
-    sign_in = db.session.scalar(sa.select(ActivityLog).where(ActivityLog.user_id == member.id,
-                                                             ActivityLog.action == "login"))
-    sign_in.created_at = datetime(2026, 1, 15, 23, 30, tzinfo=timezone.utc)
+    sign_in = db.session.scalar(
+        sa.select(ActivityLog).where(ActivityLog.user_id == member.id, ActivityLog.action == "login")
+    )
+    sign_in.created_at = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
     db.session.commit()
     html = client.get("/settings/security").get_data(as_text=True)
     assert "Times shown in Asia/Tokyo" in html
@@ -343,8 +403,9 @@ def test_theme_toggle_cycles_and_redirects_only_same_site(client, member):
     member.settings.theme = "light"
     db.session.commit()
     for theme in expected[:3]:
-        response = client.post("/settings/theme", data={"csrf_token": csrf_token(client, "/profile"),
-                                                        "next": "/profile#cv"})
+        response = client.post(
+            "/settings/theme", data={"csrf_token": csrf_token(client, "/profile"), "next": "/profile#cv"}
+        )
         assert response.status_code == 303
         assert response.headers["Location"] == "/profile#cv"
         db.session.expire_all()

@@ -151,14 +151,9 @@ def test_admin_creates_a_member(client, admin_key):
     data = response.get_json()["data"]
     assert data["email"] == "new@example.com" and data["role"] == "support" and data["plan"] == "pro"
     assert data["is_verified"] is True and data["display_name"] == "Newbie"
-    assert (
-        client.post("/api/v1/auth/login", json={"email": "new@example.com", "password": PASSWORD}).status_code
-        == 200
-    )
+    assert client.post("/api/v1/auth/login", json={"email": "new@example.com", "password": PASSWORD}).status_code == 200
     assert_json_error(
-        client.post(
-            "/api/v1/users", headers=bearer(key), json={"email": "new@example.com", "password": PASSWORD}
-        ),
+        client.post("/api/v1/users", headers=bearer(key), json={"email": "new@example.com", "password": PASSWORD}),
         409,
     )
 
@@ -178,9 +173,7 @@ def test_admin_creates_a_member(client, admin_key):
 )
 def test_create_validation_creates_nothing(client, admin_key, body, field):
     _, key = admin_key
-    error = assert_json_error(
-        client.post("/api/v1/users", headers=bearer(key), json=body), 422, "validation_failed"
-    )
+    error = assert_json_error(client.post("/api/v1/users", headers=bearer(key), json=body), 422, "validation_failed")
     assert field in error["details"]
     assert db.session.scalar(sa.select(User).where(User.email == "a@example.com")) is None
 
@@ -203,9 +196,7 @@ def test_admin_updates_a_member(client, admin_key, people):
         ({"is_suspended": "true"}, "is_suspended"),
         ({"suspended_reason": 5}, "suspended_reason"),
     ):
-        error = assert_json_error(
-            client.put(f"/api/v1/users/{target.id}", headers=bearer(key), json=body), 422
-        )
+        error = assert_json_error(client.put(f"/api/v1/users/{target.id}", headers=bearer(key), json=body), 422)
         assert field in error["details"]
 
 
@@ -217,9 +208,7 @@ def test_suspending_revokes_sessions_and_tokens(app, client, admin_key, make_use
 
     assert AuthActions(browser).login(target.email).status_code == 303
     assert browser.get("/api/v1/profile").status_code == 200
-    tokens = client.post("/api/v1/auth/login", json={"email": target.email, "password": PASSWORD}).get_json()[
-        "data"
-    ]
+    tokens = client.post("/api/v1/auth/login", json={"email": target.email, "password": PASSWORD}).get_json()["data"]
 
     response = client.put(
         f"/api/v1/users/{target.id}",

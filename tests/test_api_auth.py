@@ -42,9 +42,7 @@ def _call(client, op, path=None, **kwargs):
         kwargs.setdefault("content_type", "multipart/form-data")
     elif "data" not in kwargs:
         kwargs.setdefault("json", {})
-    return client.open(
-        path or fill(op.path, **{p: uuid.uuid4() for p in path_params(op)}), method=op.method, **kwargs
-    )
+    return client.open(path or fill(op.path, **{p: uuid.uuid4() for p in path_params(op)}), method=op.method, **kwargs)
 
 
 @pytest.fixture
@@ -144,9 +142,7 @@ def test_another_members_id_is_404(client, admin, make_user, op):
 def test_garbage_id_is_404_not_500(client, admin, op):
     _, secret = make_key(admin)
     for garbage in ("not-a-uuid", "1", "00000000-0000-0000-0000-000000000000"):
-        response = _call(
-            client, op, fill(op.path, **{p: garbage for p in path_params(op)}), headers=bearer(secret)
-        )
+        response = _call(client, op, fill(op.path, **{p: garbage for p in path_params(op)}), headers=bearer(secret))
         assert_json_error(response, 404, "not_found")
 
 
@@ -158,8 +154,7 @@ def _snapshot():
     db.session.expire_all()
     counts = {name: n for name, n in table_counts().items() if name != "usage_metrics"}
     keys = sorted(
-        (str(k.id), k.name, k.status, k.key_hash, tuple(k.permissions))
-        for k in db.session.scalars(db.select(ApiKey))
+        (str(k.id), k.name, k.status, k.key_hash, tuple(k.permissions)) for k in db.session.scalars(db.select(ApiKey))
     )
     return counts, keys
 

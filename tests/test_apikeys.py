@@ -155,8 +155,7 @@ def test_expired_key_is_key_expired(client, make_user):
         assert_json_error(client.get("/api/v1/profile", headers=bearer(secret)), 401, "key_expired")
         listing = make_key(user, ["keys:read"], name="reader")[1]
         statuses = {
-            k["name"]: k["status"]
-            for k in client.get("/api/v1/api-keys", headers=bearer(listing)).get_json()["data"]
+            k["name"]: k["status"] for k in client.get("/api/v1/api-keys", headers=bearer(listing)).get_json()["data"]
         }
         assert statuses["Test key"] == "expired"
 
@@ -178,9 +177,7 @@ def test_key_without_keys_manage_cannot_create_or_regenerate(client, make_user):
     key, secret = make_key(user, ["keys:read", "profile:read", "profile:write"])
     before = db.session.scalar(sa.select(sa.func.count()).select_from(ApiKey))
     error = assert_json_error(
-        client.post(
-            "/api/v1/api-keys", headers=bearer(secret), json={"name": "x", "permissions": ["keys:manage"]}
-        ),
+        client.post("/api/v1/api-keys", headers=bearer(secret), json={"name": "x", "permissions": ["keys:manage"]}),
         403,
         "insufficient_scope",
     )
@@ -197,9 +194,7 @@ def test_key_without_keys_manage_cannot_create_or_regenerate(client, make_user):
 def test_member_cannot_grant_staff_scopes(client, manager):
     _, _, manage = manager
     error = assert_json_error(
-        client.post(
-            "/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["users:read"]}
-        ),
+        client.post("/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["users:read"]}),
         422,
     )
     assert "permissions" in error["details"]
@@ -266,9 +261,7 @@ def test_update_fields(client, manager):
         "validation_failed",
     )
     assert_json_error(
-        client.patch(
-            f"/api/v1/api-keys/{key.id}", headers=bearer(manage), json={"expires_at": None, "usage_count": 5}
-        ),
+        client.patch(f"/api/v1/api-keys/{key.id}", headers=bearer(manage), json={"expires_at": None, "usage_count": 5}),
         422,
         "validation_failed",
     )
@@ -282,9 +275,7 @@ def test_key_limit_per_member(client, manager, monkeypatch):
     user, _, manage = manager
     make_key(user, ["profile:read"])
     assert_json_error(
-        client.post(
-            "/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["profile:read"]}
-        ),
+        client.post("/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["profile:read"]}),
         422,
     )
 
@@ -330,9 +321,7 @@ def test_first_use_is_announced_once(client, make_user, caplog):
 def test_near_expiry_is_announced_once(client, make_user, caplog):
     caplog.set_level(logging.INFO, logger="folio.notify")
     user = make_user()
-    _, secret = make_key(
-        user, ["profile:read"], name="Script", expires_at=(utcnow() + timedelta(days=30)).isoformat()
-    )
+    _, secret = make_key(user, ["profile:read"], name="Script", expires_at=(utcnow() + timedelta(days=30)).isoformat())
     client.get("/api/v1/profile", headers=bearer(secret))
     assert _notices(caplog, "expires soon") == []  # a month away: nothing yet
     with time_machine.travel(utcnow() + timedelta(days=25), tick=False):
@@ -396,9 +385,7 @@ def test_create_on_the_page_with_htmx_shows_the_secret_once(client, member, auth
     secret = secrets.pop()
     assert "data-copy" in html and "only time" in html
     row = db.session.scalar(sa.select(ApiKey).where(ApiKey.user_id == member.id))
-    assert (
-        row.name == "Reporting" and row.permissions == ["profile:read", "keys:read"] and row.rate_limit == 100
-    )
+    assert row.name == "Reporting" and row.permissions == ["profile:read", "keys:read"] and row.rate_limit == 100
     assert row.key_hash == keys.digest(secret)
     assert secret not in client.get(PAGE).get_data(as_text=True)
     assert secret not in client.get(PAGE, headers=HTMX).get_data(as_text=True)

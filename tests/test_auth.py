@@ -35,8 +35,13 @@ def count(model, *where) -> int:
 
 
 def register(client, **fields):
-    data = {"display_name": "Ana Silva", "email": "ana@example.com", "password": PASSWORD,
-            "csrf_token": csrf_token(client, "/auth/register"), **fields}
+    data = {
+        "display_name": "Ana Silva",
+        "email": "ana@example.com",
+        "password": PASSWORD,
+        "csrf_token": csrf_token(client, "/auth/register"),
+        **fields,
+    }
     return client.post("/auth/register", data=data)
 
 
@@ -46,6 +51,7 @@ def login_form(client, email: str, password: str = PASSWORD, **extra):
 
 
 # --- Register --------------------------------------------------------------------------------
+
 
 def test_register_signs_in_and_mails_verification_link(client, mailbox):
     response = register(client)
@@ -98,8 +104,9 @@ def test_register_bad_email(client):
 
 def test_register_without_csrf_is_rejected(client, mailbox):
     client.get("/auth/register")
-    response = client.post("/auth/register", data={
-        "display_name": "Ana", "email": "ana@example.com", "password": PASSWORD})
+    response = client.post(
+        "/auth/register", data={"display_name": "Ana", "email": "ana@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 400
     assert count(User) == 0
     assert mailbox.messages == []
@@ -119,6 +126,7 @@ def test_logout_is_not_a_get(client, member):
 
 
 # --- Login -----------------------------------------------------------------------------------
+
 
 def test_login_renews_session_no_fixation(app, client, make_user):
     user = make_user()
@@ -212,22 +220,35 @@ def test_suspension_ends_an_open_session(client, auth, member):
 def test_login_follows_same_site_next(client, make_user):
     user = make_user()
     token = csrf_token(client)
-    response = client.post("/auth/login?next=/settings%3Ftab%3D2",
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/login?next=/settings%3Ftab%3D2", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "/settings?tab=2"
 
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.com", "https://evil.com", "/\\evil.com", "\\\\evil.com", "http:/evil.com", "/\t/evil.com",
-     "javascript:alert(1)", "///evil.com", " //evil.com"],
+    [
+        "//evil.com",
+        "https://evil.com",
+        "/\\evil.com",
+        "\\\\evil.com",
+        "http:/evil.com",
+        "/\t/evil.com",
+        "javascript:alert(1)",
+        "///evil.com",
+        " //evil.com",
+    ],
 )
 def test_login_refuses_offsite_next(client, make_user, target):
     user = make_user()
     token = csrf_token(client)
-    response = client.post("/auth/login", query_string={"next": target},
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/login",
+        query_string={"next": target},
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "/profile"
 
@@ -247,6 +268,7 @@ def test_successful_login_is_recorded(client, make_user):
 
 
 # --- Rate limits -----------------------------------------------------------------------------
+
 
 def test_login_rate_limited_per_ip(app, client, make_user, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_IP", "3 per minute")
@@ -289,6 +311,7 @@ def test_login_rate_limited_per_account_counts_only_failures(app, client, make_u
 
 
 # --- Email verification ----------------------------------------------------------------------
+
 
 def _verify_path(client, mailbox, email="ana@example.com") -> str:
     return path_of(mailbox.last_link(email, "/auth/verify/"))
@@ -402,6 +425,7 @@ def test_resend_requires_csrf(client, make_user, auth, mailbox):
 
 # --- Password reset --------------------------------------------------------------------------
 
+
 def _forgot(client, email):
     token = csrf_token(client, "/auth/forgot")
     return client.post("/auth/forgot", data={"email": email, "csrf_token": token})
@@ -417,8 +441,9 @@ def _reset_path(mailbox, email) -> str:
 
 
 def _reset(client, path, password=NEW_PASSWORD, confirm=None):
-    return client.post(path, data={"password": password, "confirm": confirm or password,
-                                   "csrf_token": csrf_token(client, path)})
+    return client.post(
+        path, data={"password": password, "confirm": confirm or password, "csrf_token": csrf_token(client, path)}
+    )
 
 
 def test_forgot_answers_alike_for_known_and_unknown(client, make_user, mailbox):
@@ -483,9 +508,14 @@ def test_reset_link_dies_when_the_email_changes(client, make_user, auth, mailbox
     _forgot(client, "old@example.com")
     path = _reset_path(mailbox, "old@example.com")
     auth.login(user.email)
-    client.post("/settings/security/email", data={
-        "em-new_email": "new@example.com", "em-password": PASSWORD,
-        "csrf_token": csrf_token(client, "/settings/security")})
+    client.post(
+        "/settings/security/email",
+        data={
+            "em-new_email": "new@example.com",
+            "em-password": PASSWORD,
+            "csrf_token": csrf_token(client, "/settings/security"),
+        },
+    )
     assert client.get(path_of(mailbox.last_link("new@example.com", "/auth/verify/"))).status_code == 302
     auth.logout()
     response = client.get(path)  # the old inbox no longer controls the account

@@ -42,14 +42,20 @@ def noise_png(size_bytes: int) -> bytes:
 
 
 def upload_page(client, data: bytes, filename: str = "me.png"):
-    return client.post("/profile/avatar", data={"avatar": (io.BytesIO(data), filename),
-                                                "csrf_token": csrf_token(client, "/profile")},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/profile/avatar",
+        data={"avatar": (io.BytesIO(data), filename), "csrf_token": csrf_token(client, "/profile")},
+        content_type="multipart/form-data",
+    )
 
 
 def upload_api(client, auth, data: bytes, filename: str = "me.png"):
-    return client.post("/api/v1/profile/avatar", data={"avatar": (io.BytesIO(data), filename)},
-                       headers=auth.headers(), content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/profile/avatar",
+        data={"avatar": (io.BytesIO(data), filename)},
+        headers=auth.headers(),
+        content_type="multipart/form-data",
+    )
 
 
 def stored_avatar(member) -> tuple[str, bytes]:
@@ -59,12 +65,15 @@ def stored_avatar(member) -> tuple[str, bytes]:
     return key, storage.read(key)
 
 
-@pytest.mark.parametrize("data, name", [
-    (png_bytes((300, 200)), "photo.png"),
-    (png_bytes((1000, 1000), fmt="JPEG"), "photo.jpg"),
-    (png_bytes((64, 64), fmt="GIF"), "tiny.gif"),
-    (png_bytes((100, 300), fmt="WEBP"), "tall.webp"),
-])
+@pytest.mark.parametrize(
+    "data, name",
+    [
+        (png_bytes((300, 200)), "photo.png"),
+        (png_bytes((1000, 1000), fmt="JPEG"), "photo.jpg"),
+        (png_bytes((64, 64), fmt="GIF"), "tiny.gif"),
+        (png_bytes((100, 300), fmt="WEBP"), "tall.webp"),
+    ],
+)
 def test_image_is_reencoded_to_512_webp(client, member, data, name):
     response = upload_page(client, data, name)
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -149,13 +158,16 @@ def truncated_png() -> bytes:
     return data[: len(data) // 2]
 
 
-@pytest.mark.parametrize("data, name", [
-    (b"just some text, honestly\n" * 20, "notes.png"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.png"),
-    (truncated_png(), "cut.png"),
-    (png_bytes(fmt="BMP"), "old.png"),
-    (b"", "empty.png"),
-])
+@pytest.mark.parametrize(
+    "data, name",
+    [
+        (b"just some text, honestly\n" * 20, "notes.png"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.png"),
+        (truncated_png(), "cut.png"),
+        (png_bytes(fmt="BMP"), "old.png"),
+        (b"", "empty.png"),
+    ],
+)
 def test_fake_or_broken_images_are_refused(client, member, auth, data, name):
     response = upload_page(client, data, name)
     assert response.status_code == 422
@@ -183,8 +195,9 @@ def test_decompression_bomb_is_refused(client, member):
     assert "too many pixels" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/media/../config.py", "/media/%2e%2e/webapp/config.py",
-                                  "/media/avatars/../../etc/passwd"])
+@pytest.mark.parametrize(
+    "path", ["/media/../config.py", "/media/%2e%2e/webapp/config.py", "/media/avatars/../../etc/passwd"]
+)
 def test_media_route_does_not_leave_the_storage_folder(client, path):
     response = client.get(path)
     assert response.status_code == 404

@@ -20,8 +20,12 @@ def fill(client, auth):
     client.patch("/api/v1/profile", json={"company": "Mine Co", "phone": "+14155550123"}, headers=headers)
     client.put("/api/v1/profile/cv", json={"headline": "My headline", "skills": ["Mine"]}, headers=headers)
     client.patch("/api/v1/settings", json={"theme": "dark", "items_per_page": 50}, headers=headers)
-    client.post("/api/v1/profile/avatar", data={"avatar": (io.BytesIO(png_bytes()), "a.png")},
-                headers=headers, content_type="multipart/form-data")
+    client.post(
+        "/api/v1/profile/avatar",
+        data={"avatar": (io.BytesIO(png_bytes()), "a.png")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
 
 
 @pytest.fixture
@@ -50,8 +54,7 @@ def read_export(client) -> dict:
 def test_export_contains_the_members_data_and_nobody_elses(client, member, auth, other):
     fill(client, auth)
     files = read_export(client)
-    for name in ("manifest.json", "account.json", "profile.json", "settings.json", "sessions.json",
-                 "activity.json"):
+    for name in ("manifest.json", "account.json", "profile.json", "settings.json", "sessions.json", "activity.json"):
         assert name in files, name
     assert set(files["manifest.json"]["files"]) >= set(files) - {"manifest.json"}
     assert files["manifest.json"]["user_id"] == str(member.id)
@@ -93,11 +96,14 @@ def post_delete(client, password: str, confirm: bool = True):
     return client.post("/account/delete", data=data)
 
 
-@pytest.mark.parametrize("password, confirm, field, message", [
-    ("wrong-password-42", True, "password", "not your password"),
-    ("", True, "password", "required"),
-    (PASSWORD, False, "confirm", "Tick the box"),
-])
+@pytest.mark.parametrize(
+    "password, confirm, field, message",
+    [
+        ("wrong-password-42", True, "password", "not your password"),
+        ("", True, "password", "required"),
+        (PASSWORD, False, "confirm", "Tick the box"),
+    ],
+)
 def test_delete_refused_inline(client, member, password, confirm, field, message):
     before = table_counts()
     response = post_delete(client, password, confirm)
@@ -168,7 +174,8 @@ def test_every_table_with_a_member_is_covered():
         for fk in table.foreign_keys:
             if fk.column.table is users:
                 assert fk.ondelete == "CASCADE" or fk.parent.nullable and fk.ondelete == "SET NULL", (
-                    f"{table.name}.{fk.parent.name} does not cascade")
+                    f"{table.name}.{fk.parent.name} does not cascade"
+                )
 
 
 def test_api_delete_removes_every_row_and_file(client, member, auth, other):
@@ -188,6 +195,7 @@ def test_deleted_member_can_register_again(client, member, auth):
     email = member.email
     assert post_delete(client, PASSWORD).status_code == 303
     token = csrf_token(client, "/auth/register")
-    response = client.post("/auth/register", data={"display_name": "Back Again", "email": email,
-                                                   "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/register", data={"display_name": "Back Again", "email": email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 303

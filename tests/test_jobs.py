@@ -19,9 +19,15 @@ VENV_BIN = Path(sys.executable).parent
 
 def register(client, email: str):
     token = csrf_token(client, "/auth/register")
-    response = client.post("/auth/register", data={
-        "display_name": "Job Tester", "email": email, "password": "correct-horse-battery-staple",
-        "csrf_token": token})
+    response = client.post(
+        "/auth/register",
+        data={
+            "display_name": "Job Tester",
+            "email": email,
+            "password": "correct-horse-battery-staple",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
 
 
@@ -59,6 +65,7 @@ def test_without_smtp_mail_goes_to_the_outbox(app, monkeypatch, tmp_path):
 
 # --- A real rq worker on Redis ------------------------------------------------------------
 
+
 def worker_env(smtp_port: int, queue: str, redis_url: str) -> dict[str, str]:
     """The environment a production worker gets: its app is built by create_app() from it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_"))}
@@ -90,8 +97,7 @@ def rq_queue(app, redis_url):
 
 @pytest.mark.services
 @pytest.mark.parametrize("command", ["rq", "flask"])
-def test_real_worker_delivers_the_verification_mail(app, client, mailbox, smtp_server, rq_queue, redis_url,
-                                                    command):
+def test_real_worker_delivers_the_verification_mail(app, client, mailbox, smtp_server, rq_queue, redis_url, command):
     address = f"queued-{command}@example.com"
     register(client, address)
     assert rq_queue.count == 1, "the mail job should wait on Redis"
@@ -103,8 +109,14 @@ def test_real_worker_delivers_the_verification_mail(app, client, mailbox, smtp_s
         argv = [str(VENV_BIN / "rq"), "worker", "--burst", "--url", redis_url, rq_queue.name]
     else:
         argv = [str(VENV_BIN / "flask"), "worker", "--burst"]
-    result = subprocess.run(argv, cwd=ROOT, env=worker_env(smtp_server.port, rq_queue.name, redis_url),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        argv,
+        cwd=ROOT,
+        env=worker_env(smtp_server.port, rq_queue.name, redis_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
     messages = wait_for_mail(mailbox, address)

@@ -32,8 +32,7 @@ def migrated_app(url: str):
 
 def schema_differences(app) -> list:
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "compare_server_default": False})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": False})
         return compare_metadata(context, db.metadata)
 
 

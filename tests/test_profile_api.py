@@ -29,8 +29,9 @@ def stored(user) -> Profile:
 
 CV = {
     "headline": "Brand storyteller",
-    "experience": [{"title": "Founder", "company": "Studio", "start": "2019-03", "end": None,
-                    "description": "Campaigns"}],
+    "experience": [
+        {"title": "Founder", "company": "Studio", "start": "2019-03", "end": None, "description": "Campaigns"}
+    ],
     "education": [{"school": "Porto Arts", "degree": "BA", "start": "2011-09", "end": "2014-06"}],
     "skills": ["Video", "Photo"],
     "links": [{"label": "Reel", "url": "https://example.com/reel"}],
@@ -39,29 +40,43 @@ CV = {
 
 # --- Authentication and CSRF --------------------------------------------------------------
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/api/v1/profile"), ("PATCH", "/api/v1/profile"), ("GET", "/api/v1/profile/cv"),
-    ("POST", "/api/v1/profile/cv"), ("PUT", "/api/v1/profile/cv"), ("DELETE", "/api/v1/profile/cv"),
-    ("GET", "/api/v1/settings"), ("PATCH", "/api/v1/settings"), ("DELETE", "/api/v1/account"),
-    ("POST", "/api/v1/profile/avatar"),
-])
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/v1/profile"),
+        ("PATCH", "/api/v1/profile"),
+        ("GET", "/api/v1/profile/cv"),
+        ("POST", "/api/v1/profile/cv"),
+        ("PUT", "/api/v1/profile/cv"),
+        ("DELETE", "/api/v1/profile/cv"),
+        ("GET", "/api/v1/settings"),
+        ("PATCH", "/api/v1/settings"),
+        ("DELETE", "/api/v1/account"),
+        ("POST", "/api/v1/profile/avatar"),
+    ],
+)
 def test_anonymous_gets_json_401(client, method, path):
     response = client.open(path, method=method, json={})
     # Writes fail CSRF before authentication; either way the answer is JSON, never a redirect.
     assert response.status_code in (400, 401)
-    error = assert_json_error(response, response.status_code,
-                              "unauthorized" if response.status_code == 401 else "csrf_failed")
+    error = assert_json_error(
+        response, response.status_code, "unauthorized" if response.status_code == 401 else "csrf_failed"
+    )
     assert error
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("PATCH", "/api/v1/profile", {"company": "Hacked"}),
-    ("PUT", "/api/v1/profile/cv", {"headline": "Hacked"}),
-    ("POST", "/api/v1/profile/cv", {"headline": "Hacked"}),
-    ("DELETE", "/api/v1/profile/cv", None),
-    ("PATCH", "/api/v1/settings", {"theme": "dark"}),
-    ("DELETE", "/api/v1/account", {"password": PASSWORD}),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("PATCH", "/api/v1/profile", {"company": "Hacked"}),
+        ("PUT", "/api/v1/profile/cv", {"headline": "Hacked"}),
+        ("POST", "/api/v1/profile/cv", {"headline": "Hacked"}),
+        ("DELETE", "/api/v1/profile/cv", None),
+        ("PATCH", "/api/v1/settings", {"theme": "dark"}),
+        ("DELETE", "/api/v1/account", {"password": PASSWORD}),
+    ],
+)
 def test_write_without_csrf_header_is_refused(client, member, method, path, body):
     client.put("/api/v1/profile/cv", json=CV, headers={"X-CSRFToken": "bogus"})  # refused too
     before = table_counts()
@@ -74,13 +89,17 @@ def test_write_without_csrf_header_is_refused(client, member, method, path, body
 
 
 def test_avatar_upload_without_csrf_is_refused(client, member):
-    response = client.post("/api/v1/profile/avatar", data={"avatar": (__import__("io").BytesIO(png_bytes()), "a.png")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/profile/avatar",
+        data={"avatar": (__import__("io").BytesIO(png_bytes()), "a.png")},
+        content_type="multipart/form-data",
+    )
     assert_json_error(response, 400, "csrf_failed")
     assert stored(member).avatar_url is None
 
 
 # --- Profile ------------------------------------------------------------------------------
+
 
 def test_get_profile(client, member):
     data = client.get("/api/v1/profile").get_json()["data"]
@@ -90,41 +109,60 @@ def test_get_profile(client, member):
 
 
 def test_patch_profile(client, member, auth):
-    changes = {"first_name": "Ana", "phone": "+351912345678", "website": "https://ana.example.com",
-               "github_username": "@anasilva", "timezone": "Europe/Lisbon", "language": "pt",
-               "categories": ["Fashion", "fashion", "Travel"], "budget_min": 10000, "budget_max": 20000,
-               "slug": "ana-api", "public_profile": True}
+    changes = {
+        "first_name": "Ana",
+        "phone": "+351912345678",
+        "website": "https://ana.example.com",
+        "github_username": "@anasilva",
+        "timezone": "Europe/Lisbon",
+        "language": "pt",
+        "categories": ["Fashion", "fashion", "Travel"],
+        "budget_min": 10000,
+        "budget_max": 20000,
+        "slug": "ana-api",
+        "public_profile": True,
+    }
     response = client.patch("/api/v1/profile", json=changes, headers=auth.headers())
     assert response.status_code == 200
     data = response.get_json()["data"]
     assert data["github_username"] == "anasilva" and data["categories"] == ["Fashion", "Travel"]
     profile = stored(member)
     assert (profile.first_name, profile.phone, profile.timezone, profile.language) == (
-        "Ana", "+351912345678", "Europe/Lisbon", "pt")
+        "Ana",
+        "+351912345678",
+        "Europe/Lisbon",
+        "pt",
+    )
     assert (profile.budget_min, profile.budget_max, profile.slug, profile.public_profile) == (
-        10000, 20000, "ana-api", True)
+        10000,
+        20000,
+        "ana-api",
+        True,
+    )
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"website": "ftp://x"}, "website"),
-    ({"phone": "004155550123"}, "phone"),
-    ({"timezone": "Europe/Atlantis"}, "timezone"),
-    ({"language": "klingon"}, "language"),
-    ({"twitter_username": "https://twitter.com/ana"}, "twitter_username"),
-    ({"budget_min": 500, "budget_max": 100}, "budget_max"),
-    ({"budget_min": -1}, "budget_min"),
-    ({"budget_min": True}, "budget_min"),
-    ({"public_profile": "maybe"}, "public_profile"),
-    ({"display_name": None}, "display_name"),
-    ({"display_name": 42}, "display_name"),
-    ({"categories": "x" * 41}, "categories"),
-    ({"email": "new@example.com"}, "email"),
-    ({"avatar_url": "https://evil.example/a.png"}, "avatar_url"),
-    ({"is_admin": True}, "is_admin"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"website": "ftp://x"}, "website"),
+        ({"phone": "004155550123"}, "phone"),
+        ({"timezone": "Europe/Atlantis"}, "timezone"),
+        ({"language": "klingon"}, "language"),
+        ({"twitter_username": "https://twitter.com/ana"}, "twitter_username"),
+        ({"budget_min": 500, "budget_max": 100}, "budget_max"),
+        ({"budget_min": -1}, "budget_min"),
+        ({"budget_min": True}, "budget_min"),
+        ({"public_profile": "maybe"}, "public_profile"),
+        ({"display_name": None}, "display_name"),
+        ({"display_name": 42}, "display_name"),
+        ({"categories": "x" * 41}, "categories"),
+        ({"email": "new@example.com"}, "email"),
+        ({"avatar_url": "https://evil.example/a.png"}, "avatar_url"),
+        ({"is_admin": True}, "is_admin"),
+    ],
+)
 def test_patch_profile_refuses_bad_input_atomically(client, member, auth, changes, field):
-    response = client.patch("/api/v1/profile", json={"company": "Should not save", **changes},
-                            headers=auth.headers())
+    response = client.patch("/api/v1/profile", json={"company": "Should not save", **changes}, headers=auth.headers())
     error = assert_json_error(response, 422, "validation_failed")
     assert field in error["details"] and error["details"][field][0]
     assert "company" not in error["details"]
@@ -135,20 +173,27 @@ def test_patch_profile_refuses_bad_input_atomically(client, member, auth, change
 def test_patch_profile_slug_of_another_member(client, member, auth, make_user):
     other = make_user()
     taken = other.profile.slug
-    error = assert_json_error(client.patch("/api/v1/profile", json={"slug": taken}, headers=auth.headers()),
-                              422, "validation_failed")
+    error = assert_json_error(
+        client.patch("/api/v1/profile", json={"slug": taken}, headers=auth.headers()), 422, "validation_failed"
+    )
     assert "taken" in error["details"]["slug"][0]
 
 
-@pytest.mark.parametrize("body, content_type", [
-    ("not json", "application/json"), ("[1, 2]", "application/json"), ("company=x", "text/plain"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("company=x", "text/plain"),
+    ],
+)
 def test_patch_profile_needs_a_json_object(client, member, auth, body, content_type):
     response = client.patch("/api/v1/profile", data=body, content_type=content_type, headers=auth.headers())
     assert_json_error(response, 422, "validation_failed")
 
 
 # --- CV -----------------------------------------------------------------------------------
+
 
 def test_cv_put_get_post_delete(client, member, auth):
     headers = auth.headers()
@@ -164,23 +209,31 @@ def test_cv_put_get_post_delete(client, member, auth):
 
     # PUT replaces: missing sections become empty.
     client.put("/api/v1/profile/cv", json={"headline": "Only this"}, headers=headers)
-    assert stored(member).profile_data == {"headline": "Only this", "experience": [], "education": [],
-                                          "skills": [], "links": []}
+    assert stored(member).profile_data == {
+        "headline": "Only this",
+        "experience": [],
+        "education": [],
+        "skills": [],
+        "links": [],
+    }
 
     assert client.delete("/api/v1/profile/cv", headers=headers).status_code == 204
     assert stored(member).profile_data["headline"] == ""
 
 
-@pytest.mark.parametrize("document, section", [
-    ({"experience": [{"title": "A", "company": "B", "start": "2020-05", "end": "2019-01"}]}, "experience"),
-    ({"experience": [{"company": "B", "start": "2020-05"}]}, "experience"),
-    ({"experience": [{"title": "A", "company": "B", "start": "2020-05", "salary": 1}]}, "experience"),
-    ({"experience": "Founder"}, "experience"),
-    ({"education": [{"degree": "BA"}]}, "education"),
-    ({"links": [{"label": "x", "url": "javascript:alert(1)"}]}, "links"),
-    ({"skills": [1, 2]}, "skills"),
-    ({"hobbies": ["chess"]}, "hobbies"),
-])
+@pytest.mark.parametrize(
+    "document, section",
+    [
+        ({"experience": [{"title": "A", "company": "B", "start": "2020-05", "end": "2019-01"}]}, "experience"),
+        ({"experience": [{"company": "B", "start": "2020-05"}]}, "experience"),
+        ({"experience": [{"title": "A", "company": "B", "start": "2020-05", "salary": 1}]}, "experience"),
+        ({"experience": "Founder"}, "experience"),
+        ({"education": [{"degree": "BA"}]}, "education"),
+        ({"links": [{"label": "x", "url": "javascript:alert(1)"}]}, "links"),
+        ({"skills": [1, 2]}, "skills"),
+        ({"hobbies": ["chess"]}, "hobbies"),
+    ],
+)
 def test_cv_errors(client, member, auth, document, section):
     client.put("/api/v1/profile/cv", json=CV, headers=auth.headers())
     for method in ("PUT", "POST"):
@@ -192,25 +245,45 @@ def test_cv_errors(client, member, auth, document, section):
 
 # --- Settings -----------------------------------------------------------------------------
 
+
 def test_settings_get_and_patch(client, member, auth):
     data = client.get("/api/v1/settings").get_json()["data"]
     assert data["theme"] == "system" and data["items_per_page"] == 20 and data["timezone"] == "UTC"
-    changes = {"theme": "dark", "compact_mode": True, "default_view": "list", "items_per_page": 35,
-               "show_thumbnails": False, "auto_expand_folders": True, "confirm_delete": False,
-               "show_activity": False, "allow_analytics": False, "timezone": "Asia/Tokyo",
-               "language": "ja", "public_profile": True, "email_notifications": False,
-               "marketing_emails": True}
+    changes = {
+        "theme": "dark",
+        "compact_mode": True,
+        "default_view": "list",
+        "items_per_page": 35,
+        "show_thumbnails": False,
+        "auto_expand_folders": True,
+        "confirm_delete": False,
+        "show_activity": False,
+        "allow_analytics": False,
+        "timezone": "Asia/Tokyo",
+        "language": "ja",
+        "public_profile": True,
+        "email_notifications": False,
+        "marketing_emails": True,
+    }
     response = client.patch("/api/v1/settings", json=changes, headers=auth.headers())
     assert response.status_code == 200 and response.get_json()["data"] == changes
     assert client.get("/api/v1/settings").get_json()["data"] == changes
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"theme": "neon"}, "theme"), ({"items_per_page": 500}, "items_per_page"),
-    ({"items_per_page": True}, "items_per_page"), ({"items_per_page": "ten"}, "items_per_page"),
-    ({"default_view": "table"}, "default_view"), ({"timezone": "Nowhere"}, "timezone"),
-    ({"language": "xx"}, "language"), ({"slug": "x-slug"}, "slug"), ({"unknown": 1}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"theme": "neon"}, "theme"),
+        ({"items_per_page": 500}, "items_per_page"),
+        ({"items_per_page": True}, "items_per_page"),
+        ({"items_per_page": "ten"}, "items_per_page"),
+        ({"default_view": "table"}, "default_view"),
+        ({"timezone": "Nowhere"}, "timezone"),
+        ({"language": "xx"}, "language"),
+        ({"slug": "x-slug"}, "slug"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
 def test_settings_patch_errors_change_nothing(client, member, auth, changes, field):
     response = client.patch("/api/v1/settings", json={"theme": "dark", **changes}, headers=auth.headers())
     error = assert_json_error(response, 422, "validation_failed")
@@ -220,16 +293,20 @@ def test_settings_patch_errors_change_nothing(client, member, auth, changes, fie
 
 # --- Avatar and errors --------------------------------------------------------------------
 
+
 def test_api_avatar_upload(client, member, auth):
     import io
 
-    response = client.post("/api/v1/profile/avatar", data={"avatar": (io.BytesIO(png_bytes()), "me.png")},
-                           headers=auth.headers(), content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/profile/avatar",
+        data={"avatar": (io.BytesIO(png_bytes()), "me.png")},
+        headers=auth.headers(),
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201
     url = response.get_json()["data"]["avatar_url"]
     assert url.startswith("/media/avatars/") and stored(member).avatar_url == url
-    missing = client.post("/api/v1/profile/avatar", data={}, headers=auth.headers(),
-                          content_type="multipart/form-data")
+    missing = client.post("/api/v1/profile/avatar", data={}, headers=auth.headers(), content_type="multipart/form-data")
     assert "avatar" in assert_json_error(missing, 422, "validation_failed")["details"]
 
 
@@ -240,9 +317,16 @@ def test_unknown_api_path_and_method_answer_json(client, member, auth):
 
 # --- Account deletion ---------------------------------------------------------------------
 
+
 def test_delete_account_needs_the_password(client, member, auth):
-    for body in ({"password": "wrong-password-123"}, {}, None, {"password": 12345}, {"password": None},
-                 {"password": ["x"]}):
+    for body in (
+        {"password": "wrong-password-123"},
+        {},
+        None,
+        {"password": 12345},
+        {"password": None},
+        {"password": ["x"]},
+    ):
         response = client.delete("/api/v1/account", json=body, headers=auth.headers())
         error = assert_json_error(response, 422, "validation_failed")
         assert "password" in error["details"] or "body" in error["details"]
@@ -266,6 +350,7 @@ def test_delete_account_over_api(client, member, auth, make_user):
 
 
 # --- Ownership ----------------------------------------------------------------------------
+
 
 def test_members_only_see_and_change_their_own_data(client, app, make_user, auth):
     owner = make_user(email="owner@example.com")
@@ -301,16 +386,18 @@ def test_members_only_see_and_change_their_own_data(client, app, make_user, auth
 
 def test_junk_bearer_header_does_not_bypass_csrf_for_cookie_writes(client, member):
     """CSRF is skipped for bearer requests, so a bearer request must never fall back to the cookie."""
-    response = client.patch("/api/v1/profile", json={"company": "Forged"},
-                            headers={"Authorization": "Bearer junk"})
+    response = client.patch("/api/v1/profile", json={"company": "Forged"}, headers={"Authorization": "Bearer junk"})
     assert response.status_code in (400, 401)
     assert stored(member).company is None
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"bio": "line\x00break"}, "bio"),  # PostgreSQL refuses NUL in text: a 500 unless caught here
-    ({"display_name": "\x00"}, "display_name"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"bio": "line\x00break"}, "bio"),  # PostgreSQL refuses NUL in text: a 500 unless caught here
+        ({"display_name": "\x00"}, "display_name"),
+    ],
+)
 def test_nul_characters_are_refused(client, member, auth, changes, field):
     response = client.patch("/api/v1/profile", json=changes, headers=auth.headers())
     assert field in assert_json_error(response, 422, "validation_failed")["details"]
@@ -322,7 +409,8 @@ def test_slug_race_is_a_422_not_a_500(client, member, auth, make_user, monkeypat
     from webapp.accounts import service
 
     monkeypatch.setattr(service, "_slug_taken", lambda slug, profile_id: False)
-    response = client.patch("/api/v1/profile", json={"slug": other.profile.slug, "company": "X"},
-                            headers=auth.headers())
+    response = client.patch(
+        "/api/v1/profile", json={"slug": other.profile.slug, "company": "X"}, headers=auth.headers()
+    )
     assert "slug" in assert_json_error(response, 422, "validation_failed")["details"]
     assert stored(member).company is None

@@ -37,8 +37,9 @@ def _grow(user, n: int) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize("path", ["/profile", "/settings", "/settings/security", "/settings/api-keys",
-                                  "/api/v1/profile", "/api/v1/api-keys"])
+@pytest.mark.parametrize(
+    "path", ["/profile", "/settings", "/settings/security", "/settings/api-keys", "/api/v1/profile", "/api/v1/api-keys"]
+)
 def test_page_queries_do_not_grow_with_data(client, member, path):
     _grow(member, 2)
     with count_queries() as small:

@@ -45,6 +45,7 @@ def login_target(location: str) -> tuple[str, dict[str, list[str]]]:
 
 # --- Login required --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", MEMBER_PAGES)
 def test_member_pages_send_visitors_to_login(client, path):
     response = client.get(path)
@@ -79,6 +80,7 @@ def test_next_keeps_the_query_string(client):
 
 # --- htmx and JSON refusals ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/profile", "/settings/security", "/profile/cv/rows/experience"])
 def test_anonymous_htmx_request_gets_hx_redirect(client, path):
     response = client.get(path, headers={"HX-Request": "true"})
@@ -97,8 +99,9 @@ def test_boosted_navigation_gets_a_normal_redirect(client):
     assert "HX-Redirect" not in response.headers
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/api/v1/profile"), ("GET", "/api/v1/settings"),
-                                          ("GET", "/api/v1/profile/cv")])
+@pytest.mark.parametrize(
+    "method, path", [("GET", "/api/v1/profile"), ("GET", "/api/v1/settings"), ("GET", "/api/v1/profile/cv")]
+)
 def test_anonymous_json_request_gets_json_401(client, method, path):
     response = client.open(path, method=method, headers={"Accept": "application/json"})
     assert response.status_code == 401
@@ -132,6 +135,7 @@ def test_api_write_with_session_cookie_needs_csrf(client, member):
 
 # --- Headers and cookies ---------------------------------------------------------------------
 
+
 def _directives(csp: str) -> dict[str, list[str]]:
     result = {}
     for part in csp.split(";"):
@@ -150,8 +154,12 @@ def _assert_security_headers(response):
     assert csp["object-src"] == ["'none'"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Referrer-Policy"] in {"strict-origin-when-cross-origin", "no-referrer",
-                                                   "same-origin", "strict-origin"}
+    assert response.headers["Referrer-Policy"] in {
+        "strict-origin-when-cross-origin",
+        "no-referrer",
+        "same-origin",
+        "strict-origin",
+    }
 
 
 @pytest.mark.parametrize("path", ["/", "/auth/login", "/auth/register", "/no-such-page", "/profile"])

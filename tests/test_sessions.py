@@ -42,7 +42,8 @@ def sessions_table(client) -> str:
 
 def live_sessions(user_id) -> int:
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(UserSession)
+        sa.select(sa.func.count())
+        .select_from(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
     )
 
@@ -66,6 +67,7 @@ def auth_cls(auth):
 
 
 # --- Logout and revocation -------------------------------------------------------------------
+
 
 def test_logout_revokes_the_row_so_a_copied_cookie_dies(app, client, auth, member):
     stolen = app.test_client()
@@ -142,6 +144,7 @@ def test_sign_out_everywhere_else_needs_csrf(app, client, auth_cls, member):
 
 # --- Timeouts --------------------------------------------------------------------------------
 
+
 def test_idle_timeout_ends_a_session(app, client, auth, make_user):
     user = make_user()
     with time_machine.travel(utcnow(), tick=True) as traveller:
@@ -205,6 +208,7 @@ def test_remember_cookie_restores_a_lost_browser_session(app, client, auth, make
 
 # --- The security page -----------------------------------------------------------------------
 
+
 def test_security_page_lists_sessions_with_browser_and_ip(app, client, auth, auth_cls, make_user):
     user = make_user()
     client.environ_base.update(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=FIREFOX)
@@ -255,10 +259,16 @@ def test_other_members_sessions_are_not_listed(app, client, auth, auth_cls, memb
 
 # --- Change password -------------------------------------------------------------------------
 
+
 def _change_password(client, current, new):
-    return client.post("/settings/security/password", data={
-        "pw-current_password": current, "pw-new_password": new,
-        "csrf_token": csrf_token(client, "/settings/security")})
+    return client.post(
+        "/settings/security/password",
+        data={
+            "pw-current_password": current,
+            "pw-new_password": new,
+            "csrf_token": csrf_token(client, "/settings/security"),
+        },
+    )
 
 
 def test_change_password_wrong_current_is_an_inline_error(client, member):
@@ -305,10 +315,16 @@ def test_successful_password_changes_do_not_use_up_the_limit(app, client, member
 
 # --- Change email ----------------------------------------------------------------------------
 
+
 def _change_email(client, new_email, password=PASSWORD):
-    return client.post("/settings/security/email", data={
-        "em-new_email": new_email, "em-password": password,
-        "csrf_token": csrf_token(client, "/settings/security")})
+    return client.post(
+        "/settings/security/email",
+        data={
+            "em-new_email": new_email,
+            "em-password": password,
+            "csrf_token": csrf_token(client, "/settings/security"),
+        },
+    )
 
 
 def _link_path(mailbox, email) -> str:

@@ -7,8 +7,10 @@ def test_register_login_profile(client, auth, mailbox):
     from tests.conftest import csrf_token
 
     token = csrf_token(client, "/auth/register")
-    response = client.post("/auth/register", data={
-        "display_name": "Ana Silva", "email": "ana@example.com", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/register",
+        data={"display_name": "Ana Silva", "email": "ana@example.com", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 303
     assert "Confirm your email" in mailbox.to("ana@example.com")[-1]["Subject"]
     page = client.get("/profile")

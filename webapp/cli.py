@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from webapp.extensions import db
 
 DEMO_EMAIL = "demo@example.com"
-DEMO_PASSWORD = "folio-demo-2026!"
+DEMO_PASSWORD = "folio-demo-2026!"  # noqa: S105 (the documented demo login)
 
 
 def seed_demo_member() -> bool:
@@ -25,13 +25,23 @@ def seed_demo_member() -> bool:
     accounts.update_profile(
         user,
         {
-            "first_name": "Sarah", "last_name": "Lee", "slug": "sarah",
-            "job_title": "Lifestyle creator & brand consultant", "company": "Sarah Lee Studio",
-            "location": "Lisbon, Portugal", "website": "https://example.com/sarah",
-            "phone": "+351912345678", "bio": "I help brands tell honest stories on Instagram and YouTube.",
-            "linkedin_username": "sarahlee", "github_username": "sarahlee", "twitter_username": "sarahlee",
-            "timezone": "Europe/Lisbon", "categories": ["Fashion", "Travel", "Wellness"],
-            "budget_min": 50000, "budget_max": 500000, "public_profile": True,
+            "first_name": "Sarah",
+            "last_name": "Lee",
+            "slug": "sarah",
+            "job_title": "Lifestyle creator & brand consultant",
+            "company": "Sarah Lee Studio",
+            "location": "Lisbon, Portugal",
+            "website": "https://example.com/sarah",
+            "phone": "+351912345678",
+            "bio": "I help brands tell honest stories on Instagram and YouTube.",
+            "linkedin_username": "sarahlee",
+            "github_username": "sarahlee",
+            "twitter_username": "sarahlee",
+            "timezone": "Europe/Lisbon",
+            "categories": ["Fashion", "Travel", "Wellness"],
+            "budget_min": 50000,
+            "budget_max": 500000,
+            "public_profile": True,
         },
     )
     accounts.replace_cv(
@@ -39,12 +49,24 @@ def seed_demo_member() -> bool:
         {
             "headline": "Creator with 8 years of brand partnerships",
             "experience": [
-                {"title": "Founder", "company": "Sarah Lee Studio", "start": "2019-03", "end": None,
-                 "description": "Campaigns for 40+ lifestyle brands."},
-                {"title": "Social media lead", "company": "Northwind", "start": "2015-06", "end": "2019-02",
-                 "description": None},
+                {
+                    "title": "Founder",
+                    "company": "Sarah Lee Studio",
+                    "start": "2019-03",
+                    "end": None,
+                    "description": "Campaigns for 40+ lifestyle brands.",
+                },
+                {
+                    "title": "Social media lead",
+                    "company": "Northwind",
+                    "start": "2015-06",
+                    "end": "2019-02",
+                    "description": None,
+                },
             ],
-            "education": [{"school": "University of Lisbon", "degree": "BA Communication", "start": "2011-09", "end": "2015-06"}],
+            "education": [
+                {"school": "University of Lisbon", "degree": "BA Communication", "start": "2011-09", "end": "2015-06"}
+            ],
             "skills": ["Storytelling", "Photography", "Video editing"],
             "links": [{"label": "Showreel", "url": "https://example.com/reel"}],
         },

@@ -58,8 +58,13 @@ def _write_outbox(message: EmailMessage) -> None:
     outbox.mkdir(parents=True, exist_ok=True)
     path = outbox / f"{uuid.uuid4().hex}.eml"
     path.write_bytes(bytes(message))
-    log.info("Mail to %s (%s) written to %s:\n%s", message["To"], message["Subject"], path,
-             message.get_body(("plain",)).get_content())
+    log.info(
+        "Mail to %s (%s) written to %s:\n%s",
+        message["To"],
+        message["Subject"],
+        path,
+        message.get_body(("plain",)).get_content(),
+    )
 
 
 def outbox_messages(limit: int = 50) -> list[dict[str, str]]:

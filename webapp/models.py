@@ -2,7 +2,11 @@
 
 from webapp.accounts.models import Profile, UserSettings  # noqa: F401
 from webapp.activity.models import ActivityLog  # noqa: F401
-from webapp.auth.models import Role, User, UserSession  # noqa: F401
 from webapp.apikeys.models import ApiKey  # noqa: F401
-from webapp.auth.models import RefreshToken  # noqa: F401
+from webapp.auth.models import (  # noqa: F401
+    RefreshToken,  # noqa: F401
+    Role,
+    User,
+    UserSession,
+)
 from webapp.usage.models import UsageMetric  # noqa: F401

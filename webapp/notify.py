@@ -24,5 +24,13 @@ def notify(
     metadata: dict[str, Any] | None = None,
 ) -> None:
     """Tell a member about something that happened (seed 000 §5's fields)."""
-    log.info("notify user=%s category=%s type=%s title=%r message=%r action=%s meta=%s",
-             user_id, category, type, title, message, action_url, metadata or {})
+    log.info(
+        "notify user=%s category=%s type=%s title=%r message=%r action=%s meta=%s",
+        user_id,
+        category,
+        type,
+        title,
+        message,
+        action_url,
+        metadata or {},
+    )

@@ -45,7 +45,12 @@ def safe_next_path(target: str | None, default: str) -> str:
     """``target`` when it is a same-site path, else ``default`` (no open redirects)."""
     target = target or ""
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme \
-            and "\\" not in target:
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and not parts.netloc
+        and not parts.scheme
+        and "\\" not in target
+    ):
         return target
     return default

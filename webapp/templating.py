@@ -49,7 +49,7 @@ def page_size(default: int = 20) -> int:
 
 
 def browser(user_agent: str | None) -> str:
-    """"Firefox on macOS" from a User-Agent header."""
+    """ "Firefox on macOS" from a User-Agent header."""
     if not user_agent:
         return "Unknown browser"
     parsed = parse_user_agent(user_agent)

@@ -14,83 +14,155 @@ from webapp.errors import ValidationFailed
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
 
-@endpoint(bp, "GET", "/profile", scope=scopes.PROFILE_READ, tag="Profile",
-          summary="Your profile", response=schemas.PROFILE_SCHEMA)
+@endpoint(
+    bp,
+    "GET",
+    "/profile",
+    scope=scopes.PROFILE_READ,
+    tag="Profile",
+    summary="Your profile",
+    response=schemas.PROFILE_SCHEMA,
+)
 def get_profile(principal):
     """The caller's whole profile, CV included."""
     return ok(schemas.profile_json(principal.user.profile))
 
 
-@endpoint(bp, "PATCH", "/profile", scope=scopes.PROFILE_WRITE, tag="Profile",
-          summary="Update profile fields", body=schemas.PROFILE_PATCH_SCHEMA, response=schemas.PROFILE_SCHEMA)
+@endpoint(
+    bp,
+    "PATCH",
+    "/profile",
+    scope=scopes.PROFILE_WRITE,
+    tag="Profile",
+    summary="Update profile fields",
+    body=schemas.PROFILE_PATCH_SCHEMA,
+    response=schemas.PROFILE_SCHEMA,
+)
 def patch_profile(principal):
     """Change any subset of the writable fields; all or nothing."""
     profile = accounts.update_profile(principal.user, json_body())
     return ok(schemas.profile_json(profile))
 
 
-@endpoint(bp, "POST", "/profile/avatar", scope=scopes.PROFILE_WRITE, tag="Profile",
-          summary="Upload an avatar (multipart field 'avatar', at most 5 MB)",
-          response=schemas.AVATAR_SCHEMA, status=201, multipart=True)
+@endpoint(
+    bp,
+    "POST",
+    "/profile/avatar",
+    scope=scopes.PROFILE_WRITE,
+    tag="Profile",
+    summary="Upload an avatar (multipart field 'avatar', at most 5 MB)",
+    response=schemas.AVATAR_SCHEMA,
+    status=201,
+    multipart=True,
+)
 def upload_avatar(principal):
     """Store a new avatar; the file is checked, re-encoded and resized."""
     upload = request.files.get("avatar")
     if upload is None:
         raise ValidationFailed("Send the image as multipart field 'avatar'.", details={"avatar": ["Required."]})
-    url = accounts.set_avatar(principal.user, upload.read(current_app.config["AVATAR_MAX_BYTES"] + 1),
-                              max_bytes=current_app.config["AVATAR_MAX_BYTES"])
+    url = accounts.set_avatar(
+        principal.user,
+        upload.read(current_app.config["AVATAR_MAX_BYTES"] + 1),
+        max_bytes=current_app.config["AVATAR_MAX_BYTES"],
+    )
     return ok({"avatar_url": url}, 201)
 
 
-@endpoint(bp, "DELETE", "/profile/avatar", scope=scopes.PROFILE_WRITE, tag="Profile",
-          summary="Remove the avatar", status=204)
+@endpoint(
+    bp, "DELETE", "/profile/avatar", scope=scopes.PROFILE_WRITE, tag="Profile", summary="Remove the avatar", status=204
+)
 def delete_avatar(principal):
     accounts.remove_avatar(principal.user)
     return no_content()
 
 
-@endpoint(bp, "GET", "/profile/cv", scope=scopes.PROFILE_READ, tag="CV",
-          summary="Your CV document", response=schemas.CV_SCHEMA)
+@endpoint(
+    bp,
+    "GET",
+    "/profile/cv",
+    scope=scopes.PROFILE_READ,
+    tag="CV",
+    summary="Your CV document",
+    response=schemas.CV_SCHEMA,
+)
 def get_cv(principal):
     return ok(accounts.get_cv(principal.user))
 
 
-@endpoint(bp, "POST", "/profile/cv", scope=scopes.PROFILE_WRITE, tag="CV",
-          summary="Insert or update the CV (given sections replace stored ones)",
-          body=schemas.CV_SCHEMA, response=schemas.CV_SCHEMA)
+@endpoint(
+    bp,
+    "POST",
+    "/profile/cv",
+    scope=scopes.PROFILE_WRITE,
+    tag="CV",
+    summary="Insert or update the CV (given sections replace stored ones)",
+    body=schemas.CV_SCHEMA,
+    response=schemas.CV_SCHEMA,
+)
 def upsert_cv(principal):
     return ok(accounts.merge_cv(principal.user, json_body()))
 
 
-@endpoint(bp, "PUT", "/profile/cv", scope=scopes.PROFILE_WRITE, tag="CV",
-          summary="Replace the whole CV document", body=schemas.CV_SCHEMA, response=schemas.CV_SCHEMA)
+@endpoint(
+    bp,
+    "PUT",
+    "/profile/cv",
+    scope=scopes.PROFILE_WRITE,
+    tag="CV",
+    summary="Replace the whole CV document",
+    body=schemas.CV_SCHEMA,
+    response=schemas.CV_SCHEMA,
+)
 def replace_cv(principal):
     return ok(accounts.replace_cv(principal.user, json_body()))
 
 
-@endpoint(bp, "DELETE", "/profile/cv", scope=scopes.PROFILE_WRITE, tag="CV",
-          summary="Clear the CV document", status=204)
+@endpoint(
+    bp, "DELETE", "/profile/cv", scope=scopes.PROFILE_WRITE, tag="CV", summary="Clear the CV document", status=204
+)
 def delete_cv(principal):
     accounts.clear_cv(principal.user)
     return no_content()
 
 
-@endpoint(bp, "GET", "/settings", scope=scopes.PROFILE_READ, tag="Settings",
-          summary="All settings", response=schemas.SETTINGS_SCHEMA)
+@endpoint(
+    bp,
+    "GET",
+    "/settings",
+    scope=scopes.PROFILE_READ,
+    tag="Settings",
+    summary="All settings",
+    response=schemas.SETTINGS_SCHEMA,
+)
 def get_settings(principal):
     return ok(accounts.settings_dict(principal.user))
 
 
-@endpoint(bp, "PATCH", "/settings", scope=scopes.PROFILE_WRITE, tag="Settings",
-          summary="Update settings", body=schemas.SETTINGS_PATCH_SCHEMA, response=schemas.SETTINGS_SCHEMA)
+@endpoint(
+    bp,
+    "PATCH",
+    "/settings",
+    scope=scopes.PROFILE_WRITE,
+    tag="Settings",
+    summary="Update settings",
+    body=schemas.SETTINGS_PATCH_SCHEMA,
+    response=schemas.SETTINGS_SCHEMA,
+)
 def patch_settings(principal):
     accounts.update_settings(principal.user, json_body())
     return ok(accounts.settings_dict(principal.user))
 
 
-@endpoint(bp, "DELETE", "/account", scope=scopes.ACCOUNT_DELETE, tag="Account",
-          summary="Delete the account and everything it owns (needs the password)",
-          body=schemas.DELETE_ACCOUNT_SCHEMA, status=204)
+@endpoint(
+    bp,
+    "DELETE",
+    "/account",
+    scope=scopes.ACCOUNT_DELETE,
+    tag="Account",
+    summary="Delete the account and everything it owns (needs the password)",
+    body=schemas.DELETE_ACCOUNT_SCHEMA,
+    status=204,
+)
 def delete_account(principal):
     body = json_body()
     accounts.delete_account(principal.user, body.get("password"))

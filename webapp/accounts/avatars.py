@@ -40,7 +40,7 @@ def process(data: bytes, *, max_bytes: int) -> bytes:
             image = image.convert("RGB")
             image = ImageOps.fit(image, (SIZE, SIZE), Image.Resampling.LANCZOS)
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise _invalid("This file is not an image we can read.")
+        raise _invalid("This file is not an image we can read.") from None
     out = io.BytesIO()
     # A fresh image carries no EXIF, ICC or XMP data, so nothing of the original leaks.
     image.save(out, format="WEBP", quality=85, method=4)

@@ -10,8 +10,9 @@ import io
 import json
 import uuid
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 

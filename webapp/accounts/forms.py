@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, Form, FieldList, FormField, IntegerField, PasswordField, RadioField,
-                     SelectField, StringField, TextAreaField, URLField)
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from webapp.accounts import validation
@@ -24,8 +35,11 @@ class ProfileForm(FlaskForm):
     display_name = StringField("Public name", validators=[DataRequired()])
     first_name = StringField("First name", render_kw={"autocomplete": "given-name"})
     last_name = StringField("Last name", render_kw={"autocomplete": "family-name"})
-    phone = StringField("Phone", description="International format, e.g. +14155550123",
-                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    phone = StringField(
+        "Phone",
+        description="International format, e.g. +14155550123",
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
     bio = TextAreaField("Bio", description="A few sentences shown on your public page.", render_kw={"rows": 4})
     company = StringField("Company", render_kw={"autocomplete": "organization"})
     job_title = StringField("Job title", render_kw={"autocomplete": "organization-title"})
@@ -94,8 +108,11 @@ class CVForm(FlaskForm):
 
 
 class AvatarForm(FlaskForm):
-    avatar = FileField("Profile photo", validators=[FileRequired("Choose an image.")],
-                       render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    avatar = FileField(
+        "Profile photo",
+        validators=[FileRequired("Choose an image.")],
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
 
 
 class SettingsForm(FlaskForm):
@@ -133,7 +150,10 @@ class SettingsForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField("Your password", validators=[DataRequired()],
-                             render_kw={"autocomplete": "current-password"})
-    confirm = BooleanField("I understand that this deletes my account and everything in it",
-                           validators=[DataRequired("Tick the box to confirm.")])
+    password = PasswordField(
+        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    confirm = BooleanField(
+        "I understand that this deletes my account and everything in it",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )

@@ -27,9 +27,7 @@ class Profile(db.Model):
     __tablename__ = "profiles"
 
     id: so.Mapped[uuid.UUID] = so.mapped_column(primary_key=True, default=uuid.uuid4)
-    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
 
     # Seed 000 §1: basic information.
     first_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
@@ -92,9 +90,7 @@ class UserSettings(db.Model):
     __tablename__ = "user_settings"
 
     id: so.Mapped[uuid.UUID] = so.mapped_column(primary_key=True, default=uuid.uuid4)
-    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     theme: so.Mapped[str] = so.mapped_column(sa.String(20), default="system")
     compact_mode: so.Mapped[bool] = so.mapped_column(default=False)
     default_view: so.Mapped[str] = so.mapped_column(sa.String(20), default="grid")

@@ -45,7 +45,8 @@ CV_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "required": ["title", "company", "start"],
                 "properties": {
-                    "title": {"type": "string"}, "company": {"type": "string"},
+                    "title": {"type": "string"},
+                    "company": {"type": "string"},
                     "start": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
                     "end": {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}$"},
                     "description": {"type": ["string", "null"]},
@@ -58,8 +59,10 @@ CV_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "required": ["school"],
                 "properties": {
-                    "school": {"type": "string"}, "degree": {"type": ["string", "null"]},
-                    "start": {"type": ["string", "null"]}, "end": {"type": ["string", "null"]},
+                    "school": {"type": "string"},
+                    "degree": {"type": ["string", "null"]},
+                    "start": {"type": ["string", "null"]},
+                    "end": {"type": ["string", "null"]},
                 },
             },
         },
@@ -89,7 +92,9 @@ PROFILE_SCHEMA: dict[str, Any] = {
     },
 }
 PROFILE_PATCH_SCHEMA: dict[str, Any] = {
-    "type": "object", "properties": PROFILE_WRITABLE, "additionalProperties": False,
+    "type": "object",
+    "properties": PROFILE_WRITABLE,
+    "additionalProperties": False,
 }
 
 SETTINGS_PROPERTIES: dict[str, Any] = {
@@ -106,11 +111,15 @@ SETTINGS_PROPERTIES: dict[str, Any] = {
 }
 SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "properties": SETTINGS_PROPERTIES}
 SETTINGS_PATCH_SCHEMA: dict[str, Any] = {
-    "type": "object", "properties": SETTINGS_PROPERTIES, "additionalProperties": False,
+    "type": "object",
+    "properties": SETTINGS_PROPERTIES,
+    "additionalProperties": False,
 }
 AVATAR_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"avatar_url": {"type": "string"}}}
 DELETE_ACCOUNT_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["password"], "properties": {"password": {"type": "string"}},
+    "type": "object",
+    "required": ["password"],
+    "properties": {"password": {"type": "string"}},
 }
 
 

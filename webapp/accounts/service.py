@@ -29,9 +29,7 @@ def unique_slug(base: str) -> str:
     if base in validation.RESERVED_SLUGS:
         base = f"{base}-pro"
     taken = set(
-        db.session.scalars(
-            sa.select(Profile.slug).where(sa.or_(Profile.slug == base, Profile.slug.like(f"{base}-%")))
-        )
+        db.session.scalars(sa.select(Profile.slug).where(sa.or_(Profile.slug == base, Profile.slug.like(f"{base}-%"))))
     )
     if base not in taken:
         return base
@@ -80,7 +78,7 @@ def update_profile(user: User, changes: dict[str, Any]) -> Profile:
     except sa.exc.IntegrityError:
         # Another member took the slug between the check above and this commit.
         db.session.rollback()
-        raise ValidationFailed("Some fields need your attention.", details={"slug": [SLUG_TAKEN]})
+        raise ValidationFailed("Some fields need your attention.", details={"slug": [SLUG_TAKEN]}) from None
     return profile
 
 
@@ -115,6 +113,7 @@ def settings_dict(user: User) -> dict[str, Any]:
 
 # --- CV -----------------------------------------------------------------------------------
 
+
 def get_cv(user: User) -> dict[str, Any]:
     return {**empty_cv(), **(user.profile.profile_data or {})}
 
@@ -144,6 +143,7 @@ def clear_cv(user: User) -> None:
 
 # --- Avatar -------------------------------------------------------------------------------
 
+
 def set_avatar(user: User, data: bytes, *, max_bytes: int) -> str:
     """Check, re-encode and store an uploaded image; the old avatar file is removed."""
     image = avatars.process(data, max_bytes=max_bytes)
@@ -167,6 +167,7 @@ def remove_avatar(user: User) -> None:
 
 # --- Deletion -----------------------------------------------------------------------------
 
+
 def _require_password(user: User, password: Any) -> None:
     """The account password, checked; JSON can send anything, so non-text is refused first."""
     from webapp.auth.passwords import verify_password
@@ -186,5 +187,3 @@ def delete_account(user: User, password: str) -> None:
     db.session.commit()
     if avatar_key:
         storage.delete(avatar_key)
-
-

@@ -7,7 +7,8 @@ Each cleaner takes the submitted value and returns the value to store, or raises
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import phonenumbers
@@ -16,12 +17,34 @@ from webapp.timeutil import is_timezone
 
 # Languages Folio offers (ISO 639-1, with a few regional variants).
 LANGUAGES: dict[str, str] = {
-    "en": "English", "en-GB": "English (UK)", "es": "Español", "fr": "Français", "de": "Deutsch",
-    "it": "Italiano", "pt": "Português", "pt-BR": "Português (Brasil)", "nl": "Nederlands",
-    "sv": "Svenska", "da": "Dansk", "nb": "Norsk bokmål", "fi": "Suomi", "pl": "Polski",
-    "cs": "Čeština", "tr": "Türkçe", "el": "Ελληνικά", "ru": "Русский", "uk": "Українська",
-    "ar": "العربية", "he": "עברית", "hi": "हिन्दी", "ja": "日本語", "ko": "한국어",
-    "zh": "中文", "id": "Bahasa Indonesia", "vi": "Tiếng Việt", "th": "ไทย",
+    "en": "English",
+    "en-GB": "English (UK)",
+    "es": "Español",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "pt": "Português",
+    "pt-BR": "Português (Brasil)",
+    "nl": "Nederlands",
+    "sv": "Svenska",
+    "da": "Dansk",
+    "nb": "Norsk bokmål",
+    "fi": "Suomi",
+    "pl": "Polski",
+    "cs": "Čeština",
+    "tr": "Türkçe",
+    "el": "Ελληνικά",
+    "ru": "Русский",
+    "uk": "Українська",
+    "ar": "العربية",
+    "he": "עברית",
+    "hi": "हिन्दी",
+    "ja": "日本語",
+    "ko": "한국어",
+    "zh": "中文",
+    "id": "Bahasa Indonesia",
+    "vi": "Tiếng Việt",
+    "th": "ไทย",
 }
 THEMES = ("system", "light", "dark")
 VIEWS = ("grid", "list")
@@ -85,7 +108,7 @@ def phone(value: Any) -> str | None:
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
-        raise ValueError("This is not a valid phone number.")
+        raise ValueError("This is not a valid phone number.") from None
     if not phonenumbers.is_valid_number(number):
         raise ValueError("This is not a valid phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -170,7 +193,7 @@ def money(value: Any) -> int | None:
     try:
         amount = int(value)
     except ValueError:
-        raise ValueError("Must be a whole number of cents.")
+        raise ValueError("Must be a whole number of cents.") from None
     if amount < 0 or amount > 10**11:
         raise ValueError("Must be between 0 and 1,000,000,000.")
     return amount
@@ -190,7 +213,7 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ValueError("Must be a whole number.")
+            raise ValueError("Must be a whole number.") from None
         if isinstance(value, bool) or not low <= number <= high:
             raise ValueError(f"Must be between {low} and {high}.")
         return number
@@ -238,7 +261,9 @@ SETTINGS_FIELDS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def clean_fields(changes: dict[str, Any], rules: dict[str, Callable[[Any], Any]]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def clean_fields(
+    changes: dict[str, Any], rules: dict[str, Callable[[Any], Any]]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Apply ``rules`` to ``changes``: the cleaned values and per-field errors."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -255,6 +280,7 @@ def clean_fields(changes: dict[str, Any], rules: dict[str, Callable[[Any], Any]]
 
 
 # --- The CV document (seed 001) -----------------------------------------------------------
+
 
 def _month(value: Any, *, required: bool = False) -> str | None:
     value = text(7, required=required)(value)

@@ -7,8 +7,16 @@ from flask_login import current_user, login_required
 
 from webapp.accounts import service as accounts
 from webapp.accounts.export import build_zip
-from webapp.accounts.forms import (AvatarForm, CVForm, DeleteAccountForm, EducationRow, ExperienceRow, LinkRow,
-                                   ProfileForm, SettingsForm)
+from webapp.accounts.forms import (
+    AvatarForm,
+    CVForm,
+    DeleteAccountForm,
+    EducationRow,
+    ExperienceRow,
+    LinkRow,
+    ProfileForm,
+    SettingsForm,
+)
 from webapp.auth.login import sign_out
 from webapp.errors import ServiceError
 from webapp.forms import apply_errors
@@ -166,9 +174,11 @@ def export():
     """Everything the member owns, as a zip of JSON files."""
     data = build_zip(current_user.id)
     filename = f"folio-export-{utcnow():%Y%m%d}.zip"
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])

@@ -36,8 +36,11 @@ CREATE_BODY: dict[str, Any] = {
     "type": "object",
     "required": ["email", "password"],
     "properties": {
-        "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 10},
-        "display_name": {"type": "string"}, "role": {"type": "string", "description": "member, support or admin"}, "plan": {"type": "string", "enum": list(admin.PLANS)},
+        "email": {"type": "string", "format": "email"},
+        "password": {"type": "string", "minLength": 10},
+        "display_name": {"type": "string"},
+        "role": {"type": "string", "description": "member, support or admin"},
+        "plan": {"type": "string", "enum": list(admin.PLANS)},
         "is_verified": {"type": "boolean"},
     },
     "additionalProperties": False,
@@ -45,17 +48,24 @@ CREATE_BODY: dict[str, Any] = {
 UPDATE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "role": {"type": "string"}, "plan": {"type": "string", "enum": list(admin.PLANS)},
-        "is_verified": {"type": "boolean"}, "is_active": {"type": "boolean"},
-        "is_suspended": {"type": "boolean"}, "suspended_reason": {"type": ["string", "null"]},
+        "role": {"type": "string"},
+        "plan": {"type": "string", "enum": list(admin.PLANS)},
+        "is_verified": {"type": "boolean"},
+        "is_active": {"type": "boolean"},
+        "is_suspended": {"type": "boolean"},
+        "suspended_reason": {"type": ["string", "null"]},
     },
     "additionalProperties": False,
 }
 LIST_QUERY = [
     {"name": "search", "in": "query", "schema": {"type": "string"}, "description": "Email or name contains"},
     {"name": "role", "in": "query", "schema": {"type": "string"}},
-    {"name": "sort", "in": "query", "schema": {"type": "string", "default": "-created_at"},
-     "description": "created_at, email or last_login; prefix - for descending"},
+    {
+        "name": "sort",
+        "in": "query",
+        "schema": {"type": "string", "default": "-created_at"},
+        "description": "created_at, email or last_login; prefix - for descending",
+    },
     {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20, "minimum": 1, "maximum": 100}},
     {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0, "minimum": 0}},
 ]
@@ -63,10 +73,17 @@ LIST_QUERY = [
 
 def staff_user_json(user) -> dict[str, Any]:
     return {
-        "id": str(user.id), "email": user.email, "display_name": user.profile.display_name,
-        "role": user.role.name, "plan": user.plan, "provider": user.provider,
-        "is_verified": user.is_verified, "is_active": user.is_active, "is_suspended": user.is_suspended,
-        "suspended_reason": user.suspended_reason, "created_at": user.created_at.isoformat(),
+        "id": str(user.id),
+        "email": user.email,
+        "display_name": user.profile.display_name,
+        "role": user.role.name,
+        "plan": user.plan,
+        "provider": user.provider,
+        "is_verified": user.is_verified,
+        "is_active": user.is_active,
+        "is_suspended": user.is_suspended,
+        "suspended_reason": user.suspended_reason,
+        "created_at": user.created_at.isoformat(),
         "updated_at": user.updated_at.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
     }
@@ -79,39 +96,90 @@ def _int_arg(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValidationFailed(f"'{name}' must be a whole number.", details={name: ["Must be a whole number."]})
+        raise ValidationFailed(
+            f"'{name}' must be a whole number.", details={name: ["Must be a whole number."]}
+        ) from None
 
 
-@endpoint(bp, "GET", "/users", scope=scopes.USERS_READ, permission="users:read", tag="Users (staff)",
-          summary="List members with search, role filter, sort and pagination",
-          response=USER_LIST_SCHEMA, query=LIST_QUERY)
+@endpoint(
+    bp,
+    "GET",
+    "/users",
+    scope=scopes.USERS_READ,
+    permission="users:read",
+    tag="Users (staff)",
+    summary="List members with search, role filter, sort and pagination",
+    response=USER_LIST_SCHEMA,
+    query=LIST_QUERY,
+)
 def list_users(principal):
     limit, offset = _int_arg("limit", 20), _int_arg("offset", 0)
-    users, total = admin.list_users(search=request.args.get("search"), role=request.args.get("role"),
-                                    sort=request.args.get("sort", "-created_at"), limit=limit, offset=offset)
+    users, total = admin.list_users(
+        search=request.args.get("search"),
+        role=request.args.get("role"),
+        sort=request.args.get("sort", "-created_at"),
+        limit=limit,
+        offset=offset,
+    )
     return ok([staff_user_json(u) for u in users], total=total, limit=limit, offset=offset)
 
 
-@endpoint(bp, "POST", "/users", scope=scopes.USERS_WRITE, permission="users:write", tag="Users (staff)",
-          summary="Create a member", body=CREATE_BODY, response=STAFF_USER_SCHEMA, status=201, errors=(409,))
+@endpoint(
+    bp,
+    "POST",
+    "/users",
+    scope=scopes.USERS_WRITE,
+    permission="users:write",
+    tag="Users (staff)",
+    summary="Create a member",
+    body=CREATE_BODY,
+    response=STAFF_USER_SCHEMA,
+    status=201,
+    errors=(409,),
+)
 def create_user(principal):
     return ok(staff_user_json(admin.create_user(json_body())), 201)
 
 
-@endpoint(bp, "GET", "/users/<user_id>", scope=scopes.USERS_READ, permission="users:read", tag="Users (staff)",
-          summary="One member", response=STAFF_USER_SCHEMA)
+@endpoint(
+    bp,
+    "GET",
+    "/users/<user_id>",
+    scope=scopes.USERS_READ,
+    permission="users:read",
+    tag="Users (staff)",
+    summary="One member",
+    response=STAFF_USER_SCHEMA,
+)
 def get_user(principal, user_id: str):
     return ok(staff_user_json(admin.get_user(user_id)))
 
 
-@endpoint(bp, "PUT", "/users/<user_id>", scope=scopes.USERS_WRITE, permission="users:write", tag="Users (staff)",
-          summary="Change a member's role, plan or standing", body=UPDATE_BODY, response=STAFF_USER_SCHEMA)
+@endpoint(
+    bp,
+    "PUT",
+    "/users/<user_id>",
+    scope=scopes.USERS_WRITE,
+    permission="users:write",
+    tag="Users (staff)",
+    summary="Change a member's role, plan or standing",
+    body=UPDATE_BODY,
+    response=STAFF_USER_SCHEMA,
+)
 def update_user(principal, user_id: str):
     return ok(staff_user_json(admin.update_user(user_id, json_body())))
 
 
-@endpoint(bp, "DELETE", "/users/<user_id>", scope=scopes.USERS_WRITE, permission="users:delete",
-          tag="Users (staff)", summary="Delete a member and everything they own", status=204)
+@endpoint(
+    bp,
+    "DELETE",
+    "/users/<user_id>",
+    scope=scopes.USERS_WRITE,
+    permission="users:delete",
+    tag="Users (staff)",
+    summary="Delete a member and everything they own",
+    status=204,
+)
 def delete_user(principal, user_id: str):
     admin.delete_user(user_id)
     return no_content()

@@ -21,8 +21,9 @@ MAX_PAGE_SIZE = 100
 PLANS = ("free", "pro", "business")
 
 
-def list_users(*, search: str | None = None, role: str | None = None, sort: str = "-created_at",
-               limit: int = 20, offset: int = 0) -> tuple[list[User], int]:
+def list_users(
+    *, search: str | None = None, role: str | None = None, sort: str = "-created_at", limit: int = 20, offset: int = 0
+) -> tuple[list[User], int]:
     """One page of members and the total matching count (two queries, whatever the size)."""
     descending = sort.startswith("-")
     column = SORTS.get(sort.lstrip("-"))
@@ -39,8 +40,12 @@ def list_users(*, search: str | None = None, role: str | None = None, sort: str 
     if search and search.strip():
         # autoescape: a "%" or "_" typed by staff is searched for, not used as a wildcard.
         term = search.strip().lower()
-        query = query.where(sa.or_(User.email.contains(term, autoescape=True),
-                                   sa.func.lower(Profile.display_name).contains(term, autoescape=True)))
+        query = query.where(
+            sa.or_(
+                User.email.contains(term, autoescape=True),
+                sa.func.lower(Profile.display_name).contains(term, autoescape=True),
+            )
+        )
     if role:
         query = query.where(Role.name == role)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
@@ -53,7 +58,7 @@ def get_user(user_id: str | uuid.UUID) -> User:
     try:
         key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
     except ValueError:
-        raise NotFound("No such member.")
+        raise NotFound("No such member.") from None
     user = db.session.get(User, key)
     if user is None:
         raise NotFound("No such member.")
@@ -64,24 +69,33 @@ def create_user(data: dict[str, Any]) -> User:
     """A member created by staff, with optional role and plan."""
     from webapp.auth import service as auth
 
-    errors = {name: ["This field is required."] for name in ("email", "password") if not isinstance(data.get(name), str)}
+    errors = {
+        name: ["This field is required."] for name in ("email", "password") if not isinstance(data.get(name), str)
+    }
     if not isinstance(data.get("display_name", ""), str):
         errors["display_name"] = ["Must be text."]
-    errors.update({k: ["Unknown field."] for k in set(data) - {"email", "password", "display_name", "role", "plan",
-                                                             "is_verified"}})
+    errors.update(
+        {
+            k: ["Unknown field."]
+            for k in set(data) - {"email", "password", "display_name", "role", "plan", "is_verified"}
+        }
+    )
     if errors:
         raise ValidationFailed("Some fields need your attention.", details=errors)
     changes = {k: data[k] for k in ("role", "plan", "is_verified") if k in data}
     _check_changes(changes)
-    user = auth.register(data["email"], data["password"], data.get("display_name") or data["email"].split("@")[0],
-                         send_mail=False)
+    user = auth.register(
+        data["email"], data["password"], data.get("display_name") or data["email"].split("@")[0], send_mail=False
+    )
     return update_user(user.id, changes) if changes else user
 
 
 def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    if "role" in changes and (not isinstance(changes["role"], str)
-                              or db.session.scalar(sa.select(Role).where(Role.name == changes["role"])) is None):
+    if "role" in changes and (
+        not isinstance(changes["role"], str)
+        or db.session.scalar(sa.select(Role).where(Role.name == changes["role"])) is None
+    ):
         errors["role"] = ["Unknown role."]
     if "plan" in changes and changes["plan"] not in PLANS:
         errors["plan"] = [f"One of: {', '.join(PLANS)}."]

@@ -78,8 +78,7 @@ def _from_api_key(token: str) -> Principal:
     key = apikeys.authenticate(token)
     user = db.session.get(User, key.user_id)
     granted = frozenset(key.permissions or []) & frozenset(scope_registry.SCOPES)
-    return Principal(user=user, via="key", scopes=granted, api_key_id=key.id,
-                     api_key_rate_limit=key.rate_limit)
+    return Principal(user=user, via="key", scopes=granted, api_key_id=key.id, api_key_rate_limit=key.rate_limit)
 
 
 def _from_access_token(token: str) -> Principal:
@@ -108,8 +107,7 @@ def require_scope(principal: Principal, scope: str | None) -> None:
 def require_permission(principal: Principal, permission: str | None) -> None:
     """Staff routes: the member's role must grant ``permission``."""
     if permission and not principal.user.has_permission(permission):
-        raise Forbidden("Your role does not allow this.", code="forbidden",
-                        details={"required_permission": permission})
+        raise Forbidden("Your role does not allow this.", code="forbidden", details={"required_permission": permission})
 
 
 def current_principal() -> Principal | None:

@@ -10,9 +10,10 @@ recorded in ``OPERATIONS``, from which ``webapp.api.openapi`` builds the OpenAPI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
@@ -84,10 +85,21 @@ def endpoint(
         prefix = bp.url_prefix or ""
         OPERATIONS.append(
             Operation(
-                method=method, path=prefix + rule, endpoint=f"{bp.name}.{view.__name__}",
-                summary=summary, scope=scope, tag=tag, body=body, response=response, status=status,
-                aliases=tuple(prefix + a for a in aliases), multipart=multipart, query=query or [],
-                public=public, permission=permission, errors=errors,
+                method=method,
+                path=prefix + rule,
+                endpoint=f"{bp.name}.{view.__name__}",
+                summary=summary,
+                scope=scope,
+                tag=tag,
+                body=body,
+                response=response,
+                status=status,
+                aliases=tuple(prefix + a for a in aliases),
+                multipart=multipart,
+                query=query or [],
+                public=public,
+                permission=permission,
+                errors=errors,
             )
         )
         return wrapped
@@ -140,8 +152,9 @@ def _authenticated(view: Callable[..., Any], scope: str | None, permission: str 
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 422 that says what was wrong with it."""
     if not request.is_json:
-        raise ValidationFailed("Send a JSON object with Content-Type: application/json.",
-                               details={"body": ["Expected application/json."]})
+        raise ValidationFailed(
+            "Send a JSON object with Content-Type: application/json.", details={"body": ["Expected application/json."]}
+        )
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", details={"body": ["Expected a JSON object."]})

@@ -59,5 +59,15 @@ def health():
 
 
 # Health answers bare JSON (load balancers read it), so it is documented by hand.
-OPERATIONS.append(Operation(method="GET", path="/api/v1/health", endpoint="health.health", summary="Service health",
-                            scope=None, tag="Health", public=True, raw_response=HEALTH_SCHEMA))
+OPERATIONS.append(
+    Operation(
+        method="GET",
+        path="/api/v1/health",
+        endpoint="health.health",
+        summary="Service health",
+        scope=None,
+        tag="Health",
+        public=True,
+        raw_response=HEALTH_SCHEMA,
+    )
+)

@@ -47,8 +47,10 @@ def _openapi_path(path: str) -> str:
 
 
 def _error(status: int) -> dict[str, Any]:
-    return {"description": ERROR_TEXT[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": ERROR_TEXT[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _success(op: Operation) -> dict[str, Any]:
@@ -66,8 +68,11 @@ def _success(op: Operation) -> dict[str, Any]:
 
 def _request_body(op: Operation) -> dict[str, Any] | None:
     if op.multipart:
-        schema = {"type": "object", "required": ["avatar"],
-                  "properties": {"avatar": {"type": "string", "format": "binary"}}}
+        schema = {
+            "type": "object",
+            "required": ["avatar"],
+            "properties": {"avatar": {"type": "string", "format": "binary"}},
+        }
         return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     if op.body is None:
         return None
@@ -75,8 +80,10 @@ def _request_body(op: Operation) -> dict[str, Any] | None:
 
 
 def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-              for name in PATH_PARAM.findall(op.path)]
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in PATH_PARAM.findall(op.path)
+    ]
     responses: dict[str, Any] = {str(op.status): _success(op)}
     statuses = [429, *op.errors]
     if not op.public:
@@ -129,17 +136,24 @@ def build_spec() -> dict[str, Any]:
             "title": "Folio API",
             "version": "1.0.0",
             "description": "JSON API for Folio members, their scripts and apps. Authenticate with "
-                           "`Authorization: Bearer <API key or access token>`.",
+            "`Authorization: Bearer <API key or access token>`.",
         },
         "servers": [{"url": "/"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": {"Error": ERROR_SCHEMA, "Scope": {"type": "string", "enum": list(scope_registry.SCOPES)}},
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "An API key (pk_live_…) or a JWT access token from /api/v1/auth/login"},
-                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "folio_session",
-                                  "description": "The browser session; writes also need the X-CSRFToken header"},
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key (pk_live_…) or a JWT access token from /api/v1/auth/login",
+                },
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "folio_session",
+                    "description": "The browser session; writes also need the X-CSRFToken header",
+                },
             },
         },
         "x-scopes": dict(scope_registry.SCOPES),
@@ -153,9 +167,18 @@ def openapi_json():
 
 
 # The document describes itself too, so that every /api/v1 rule is in it.
-OPERATIONS.append(Operation(method="GET", path="/api/v1/openapi.json", endpoint="openapi.openapi_json",
-                            summary="This OpenAPI 3.1 document", scope=None, tag="Meta", public=True,
-                            raw_response={"type": "object", "required": ["openapi", "info", "paths"]}))
+OPERATIONS.append(
+    Operation(
+        method="GET",
+        path="/api/v1/openapi.json",
+        endpoint="openapi.openapi_json",
+        summary="This OpenAPI 3.1 document",
+        scope=None,
+        tag="Meta",
+        public=True,
+        raw_response={"type": "object", "required": ["openapi", "info", "paths"]},
+    )
+)
 
 
 def example(schema: dict[str, Any] | None) -> Any:
@@ -179,8 +202,12 @@ def example(schema: dict[str, Any] | None) -> Any:
     if kind == "boolean":
         return True
     fmt = schema.get("format")
-    return {"email": "you@example.com", "uuid": "3f2c…", "date-time": "2027-01-31T00:00:00Z",
-            "uri": "https://example.com"}.get(fmt, "string")
+    return {
+        "email": "you@example.com",
+        "uuid": "3f2c…",
+        "date-time": "2027-01-31T00:00:00Z",
+        "uri": "https://example.com",
+    }.get(fmt, "string")
 
 
 def _curl(op: Operation, base: str) -> str:
@@ -202,9 +229,12 @@ def docs():
     base = current_app.config["BASE_URL"].rstrip("/")
     groups: dict[str, list[dict[str, Any]]] = {}
     for op in OPERATIONS:
-        groups.setdefault(op.tag, []).append({
-            "op": op, "curl": _curl(op, base),
-            "body": json.dumps(example(op.body), indent=2) if op.body else None,
-            "response": json.dumps({"data": example(op.response)}, indent=2) if op.response else None,
-        })
+        groups.setdefault(op.tag, []).append(
+            {
+                "op": op,
+                "curl": _curl(op, base),
+                "body": json.dumps(example(op.body), indent=2) if op.body else None,
+                "response": json.dumps({"data": example(op.response)}, indent=2) if op.response else None,
+            }
+        )
     return render_template("api/docs.html", groups=groups, scopes=scope_registry.SCOPES, base=base)

@@ -29,7 +29,8 @@ STAFF_SCOPES: dict[str, str] = {USERS_READ: "users:read", USERS_WRITE: "users:wr
 def available_to(user) -> dict[str, str]:
     """The scopes ``user`` may put on a key: staff scopes only with the matching permission."""
     return {
-        name: text for name, text in SCOPES.items()
+        name: text
+        for name, text in SCOPES.items()
         if name not in STAFF_SCOPES or user.has_permission(STAFF_SCOPES[name])
     }
 

@@ -12,37 +12,66 @@ from webapp.apikeys import service as apikeys
 bp = Blueprint("apikeys_api", __name__, url_prefix="/api/v1")
 
 
-@endpoint(bp, "GET", "/api-keys", scope=scopes.KEYS_READ, tag="API keys",
-          summary="List your keys (never the secrets)", response=schemas.KEY_LIST_SCHEMA)
+@endpoint(
+    bp,
+    "GET",
+    "/api-keys",
+    scope=scopes.KEYS_READ,
+    tag="API keys",
+    summary="List your keys (never the secrets)",
+    response=schemas.KEY_LIST_SCHEMA,
+)
 def list_keys(principal):
     return ok([schemas.key_json(k) for k in apikeys.list_keys(principal.user)])
 
 
-@endpoint(bp, "POST", "/api-keys", scope=scopes.KEYS_MANAGE, tag="API keys",
-          summary="Create a key; the response holds the secret, shown this once",
-          body=schemas.CREATE_SCHEMA, response=schemas.KEY_WITH_SECRET_SCHEMA, status=201)
+@endpoint(
+    bp,
+    "POST",
+    "/api-keys",
+    scope=scopes.KEYS_MANAGE,
+    tag="API keys",
+    summary="Create a key; the response holds the secret, shown this once",
+    body=schemas.CREATE_SCHEMA,
+    response=schemas.KEY_WITH_SECRET_SCHEMA,
+    status=201,
+)
 def create_key(principal):
     key, secret = apikeys.create_key(principal.user, json_body())
     return ok(schemas.key_json(key, secret), 201)
 
 
-@endpoint(bp, "PATCH", "/api-keys/<key_id>", scope=scopes.KEYS_MANAGE, tag="API keys",
-          summary="Rename, change permissions, rate limit or expiry, disable or enable",
-          body=schemas.UPDATE_SCHEMA, response=schemas.KEY_SCHEMA)
+@endpoint(
+    bp,
+    "PATCH",
+    "/api-keys/<key_id>",
+    scope=scopes.KEYS_MANAGE,
+    tag="API keys",
+    summary="Rename, change permissions, rate limit or expiry, disable or enable",
+    body=schemas.UPDATE_SCHEMA,
+    response=schemas.KEY_SCHEMA,
+)
 def update_key(principal, key_id: str):
     return ok(schemas.key_json(apikeys.update_key(principal.user, key_id, json_body())))
 
 
-@endpoint(bp, "POST", "/api-keys/<key_id>/regenerate", scope=scopes.KEYS_MANAGE, tag="API keys",
-          summary="New secret for the key; the old one stops working at once",
-          response=schemas.KEY_WITH_SECRET_SCHEMA)
+@endpoint(
+    bp,
+    "POST",
+    "/api-keys/<key_id>/regenerate",
+    scope=scopes.KEYS_MANAGE,
+    tag="API keys",
+    summary="New secret for the key; the old one stops working at once",
+    response=schemas.KEY_WITH_SECRET_SCHEMA,
+)
 def regenerate_key(principal, key_id: str):
     key, secret = apikeys.regenerate_key(principal.user, key_id)
     return ok(schemas.key_json(key, secret))
 
 
-@endpoint(bp, "DELETE", "/api-keys/<key_id>", scope=scopes.KEYS_MANAGE, tag="API keys",
-          summary="Delete a key", status=204)
+@endpoint(
+    bp, "DELETE", "/api-keys/<key_id>", scope=scopes.KEYS_MANAGE, tag="API keys", summary="Delete a key", status=204
+)
 def delete_key(principal, key_id: str):
     apikeys.delete_key(principal.user, key_id)
     return no_content()

@@ -19,12 +19,18 @@ class CheckboxesField(SelectMultipleField):
 
 
 class ApiKeyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
-                       description="So you can tell keys apart, e.g. “Zapier” or “Reporting script”.")
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=200)],
+        description="So you can tell keys apart, e.g. “Zapier” or “Reporting script”.",
+    )
     permissions = CheckboxesField("Permissions", validators=[DataRequired("Choose at least one permission.")])
-    expires_on = DateField("Expires on", validators=[Optional()], description="Leave empty for a key that never expires.")
-    rate_limit = IntegerField("Rate limit (requests per hour)", default=1000,
-                              validators=[DataRequired(), NumberRange(min=1, max=100_000)])
+    expires_on = DateField(
+        "Expires on", validators=[Optional()], description="Leave empty for a key that never expires."
+    )
+    rate_limit = IntegerField(
+        "Rate limit (requests per hour)", default=1000, validators=[DataRequired(), NumberRange(min=1, max=100_000)]
+    )
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,5 +42,9 @@ class ApiKeyForm(FlaskForm):
         if self.expires_on.data:
             local_end = datetime.combine(self.expires_on.data + timedelta(days=1), time.min, ZoneInfo(timezone))
             expires_at = local_end
-        return {"name": self.name.data, "permissions": self.permissions.data or [],
-                "rate_limit": self.rate_limit.data, "expires_at": expires_at}
+        return {
+            "name": self.name.data,
+            "permissions": self.permissions.data or [],
+            "rate_limit": self.rate_limit.data,
+            "expires_at": expires_at,
+        }

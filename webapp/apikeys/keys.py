@@ -41,7 +41,7 @@ def looks_valid(key: str) -> bool:
     """Shape and checksum only: cheap, and no database involved."""
     if len(key) != KEY_LENGTH or not key.startswith(PREFIX):
         return False
-    rest = key[len(PREFIX):]
+    rest = key[len(PREFIX) :]
     if any(ch not in ALPHABET for ch in rest):
         return False
     body, checksum = rest[:BODY_LENGTH], rest[BODY_LENGTH:]

@@ -35,13 +35,20 @@ KEY_WITH_SECRET_SCHEMA: dict[str, Any] = {
 KEY_LIST_SCHEMA: dict[str, Any] = {"type": "array", "items": KEY_SCHEMA}
 _WRITABLE = {
     "name": {"type": "string", "minLength": 1, "maxLength": 200},
-    "permissions": {"type": "array", "items": SCOPE_REF, "minItems": 1,
-                    "description": "Scopes; staff scopes need a staff role"},
+    "permissions": {
+        "type": "array",
+        "items": SCOPE_REF,
+        "minItems": 1,
+        "description": "Scopes; staff scopes need a staff role",
+    },
     "rate_limit": {"type": "integer", "minimum": 1, "maximum": 100000},
     "expires_at": _DT,
 }
 CREATE_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["name", "permissions"], "properties": _WRITABLE, "additionalProperties": False,
+    "type": "object",
+    "required": ["name", "permissions"],
+    "properties": _WRITABLE,
+    "additionalProperties": False,
 }
 UPDATE_SCHEMA: dict[str, Any] = {
     "type": "object",

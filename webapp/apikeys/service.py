@@ -53,7 +53,7 @@ def _clean_rate_limit(value: Any) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValueError("Must be a whole number.")
+        raise ValueError("Must be a whole number.") from None
     if not 1 <= number <= MAX_RATE_LIMIT:
         raise ValueError(f"Between 1 and {MAX_RATE_LIMIT:,} requests per hour.")
     return number
@@ -66,7 +66,7 @@ def _clean_expiry(value: Any) -> datetime | None:
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError("Use an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z.")
+            raise ValueError("Use an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z.") from None
     if not isinstance(value, datetime):
         raise ValueError("Use an ISO 8601 date-time.")
     if value.tzinfo is None:
@@ -90,8 +90,9 @@ RULES = {
 }
 
 
-def _validate(user: User, changes: dict[str, Any], allowed: tuple[str, ...],
-              required: tuple[str, ...] = ()) -> dict[str, Any]:
+def _validate(
+    user: User, changes: dict[str, Any], allowed: tuple[str, ...], required: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Clean every field, collecting all problems (missing ones too) into one 422."""
     cleaned: dict[str, Any] = {}
     errors = {name: ["This field is required."] for name in required if name not in changes}
@@ -122,7 +123,7 @@ def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
     try:
         key_uuid = key_id if isinstance(key_id, uuid.UUID) else uuid.UUID(str(key_id))
     except ValueError:
-        raise NotFound("No such API key.")
+        raise NotFound("No such API key.") from None
     key = db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_uuid, ApiKey.user_id == user.id))
     if key is None:
         raise NotFound("No such API key.")
@@ -132,14 +133,20 @@ def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
 def create_key(user: User, data: dict[str, Any]) -> tuple[ApiKey, str]:
     """A new key and its secret, which is shown once and never stored."""
     data = {"rate_limit": 1000, **data}
-    cleaned = _validate(user, data, ("name", "permissions", "rate_limit", "expires_at"),
-                        required=("name", "permissions"))
+    cleaned = _validate(
+        user, data, ("name", "permissions", "rate_limit", "expires_at"), required=("name", "permissions")
+    )
     count = db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id))
     if count >= MAX_KEYS_PER_MEMBER:
         raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
     secret = keys.generate()
-    key = ApiKey(user_id=user.id, key_hash=keys.digest(secret), key_prefix=keys.PREFIX,
-                 last_four=keys.last_four(secret), **cleaned)
+    key = ApiKey(
+        user_id=user.id,
+        key_hash=keys.digest(secret),
+        key_prefix=keys.PREFIX,
+        last_four=keys.last_four(secret),
+        **cleaned,
+    )
     db.session.add(key)
     db.session.commit()
     return key, secret
@@ -191,14 +198,19 @@ def _announce(key: ApiKey) -> None:
     now = utcnow()
     if key.last_used_at is None and key.usage_count == 0:
         claimed = db.session.execute(
-            sa.update(ApiKey).where(ApiKey.id == key.id, ApiKey.last_used_at.is_(None))
+            sa.update(ApiKey)
+            .where(ApiKey.id == key.id, ApiKey.last_used_at.is_(None))
             .values(last_used_at=now, updated_at=ApiKey.updated_at)
         ).rowcount
         db.session.commit()
         if claimed:
-            notify(key.user_id, "API key used for the first time",
-                   f"Your key “{key.name}” ({key.masked}) was just used for the first time.",
-                   category="security", metadata={"api_key_id": str(key.id)})
+            notify(
+                key.user_id,
+                "API key used for the first time",
+                f"Your key “{key.name}” ({key.masked}) was just used for the first time.",
+                category="security",
+                metadata={"api_key_id": str(key.id)},
+            )
     warn_days = current_app.config["API_KEY_EXPIRY_WARNING_DAYS"]
     if key.expires_at and key.expiry_notified_at is None and key.expires_at - now <= timedelta(days=warn_days):
         announce_expiring([key.id])
@@ -209,23 +221,32 @@ def announce_expiring(key_ids: list[uuid.UUID] | None = None) -> int:
     now = utcnow()
     horizon = now + timedelta(days=current_app.config["API_KEY_EXPIRY_WARNING_DAYS"])
     query = sa.select(ApiKey).where(
-        ApiKey.expires_at.is_not(None), ApiKey.expires_at > now, ApiKey.expires_at <= horizon,
-        ApiKey.expiry_notified_at.is_(None), ApiKey.status == "active",
+        ApiKey.expires_at.is_not(None),
+        ApiKey.expires_at > now,
+        ApiKey.expires_at <= horizon,
+        ApiKey.expiry_notified_at.is_(None),
+        ApiKey.status == "active",
     )
     if key_ids is not None:
         query = query.where(ApiKey.id.in_(key_ids))
     count = 0
     for key in db.session.scalars(query.limit(1000)):
         claimed = db.session.execute(
-            sa.update(ApiKey).where(ApiKey.id == key.id, ApiKey.expiry_notified_at.is_(None))
+            sa.update(ApiKey)
+            .where(ApiKey.id == key.id, ApiKey.expiry_notified_at.is_(None))
             .values(expiry_notified_at=now, updated_at=ApiKey.updated_at)
         ).rowcount
         if claimed:
             days = max(0, (key.expires_at - now).days)
-            notify(key.user_id, "API key expires soon",
-                   f"Your key “{key.name}” ({key.masked}) expires in {days} day{'s' if days != 1 else ''}.",
-                   type="warning", category="security", action_url="/settings/api-keys",
-                   metadata={"api_key_id": str(key.id)})
+            notify(
+                key.user_id,
+                "API key expires soon",
+                f"Your key “{key.name}” ({key.masked}) expires in {days} day{'s' if days != 1 else ''}.",
+                type="warning",
+                category="security",
+                action_url="/settings/api-keys",
+                metadata={"api_key_id": str(key.id)},
+            )
             count += 1
     db.session.commit()
     return count

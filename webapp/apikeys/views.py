@@ -18,13 +18,27 @@ from webapp.htmx import render
 bp = Blueprint("apikeys", __name__, url_prefix="/settings/api-keys")
 
 
-def _section(form: ApiKeyForm | None = None, *, secret: str | None = None, secret_key=None,
-             editing=None, edit_form: ApiKeyForm | None = None, status: int = 200, notice: str | None = None):
+def _section(
+    form: ApiKeyForm | None = None,
+    *,
+    secret: str | None = None,
+    secret_key=None,
+    editing=None,
+    edit_form: ApiKeyForm | None = None,
+    status: int = 200,
+    notice: str | None = None,
+):
     return render(
-        "apikeys/page.html", "apikeys/_section.html", status,
+        "apikeys/page.html",
+        "apikeys/_section.html",
+        status,
         form=form or ApiKeyForm(formdata=None, member=current_user),
         keys=apikeys.list_keys(current_user),
-        secret=secret, secret_key=secret_key, editing=editing, edit_form=edit_form, notice=notice,
+        secret=secret,
+        secret_key=secret_key,
+        editing=editing,
+        edit_form=edit_form,
+        notice=notice,
         scope_descriptions=scopes.SCOPES,
     )
 
@@ -56,9 +70,15 @@ def create():
 def edit(key_id: str):
     """The inline edit form for one key."""
     key = apikeys.get_key(current_user, key_id)
-    data = {"name": key.name, "permissions": key.permissions, "rate_limit": key.rate_limit,
-            "expires_on": _last_local_day(key.expires_at)}
-    return _section(editing=key, edit_form=ApiKeyForm(formdata=None, prefix=_prefix(key), data=data, member=current_user))
+    data = {
+        "name": key.name,
+        "permissions": key.permissions,
+        "rate_limit": key.rate_limit,
+        "expires_on": _last_local_day(key.expires_at),
+    }
+    return _section(
+        editing=key, edit_form=ApiKeyForm(formdata=None, prefix=_prefix(key), data=data, member=current_user)
+    )
 
 
 def _prefix(key) -> str:

@@ -72,9 +72,9 @@ def user_from_access_token(token: str) -> User:
         registry.validate(claims)
         user_id = uuid.UUID(claims["sub"])
     except ExpiredTokenError:
-        raise Unauthorized("The access token has expired. Refresh it.", code="token_expired")
+        raise Unauthorized("The access token has expired. Refresh it.", code="token_expired") from None
     except (JoseError, ValueError, TypeError):
-        raise Unauthorized("The bearer token is not valid.")
+        raise Unauthorized("The bearer token is not valid.") from None
     user = db.session.get(User, user_id)
     if user is None:
         raise Unauthorized("The bearer token is not valid.")
@@ -114,8 +114,10 @@ def rotate(raw_refresh: str, device: str | None = None) -> tuple[User, TokenPair
     if row.used_at is not None or row.revoked_at is not None:
         _revoke_family(row.family_id)
         db.session.commit()
-        raise Unauthorized("This refresh token was already used; every session it belongs to is now "
-                           "signed out. Sign in again.", code="refresh_token_reused")
+        raise Unauthorized(
+            "This refresh token was already used; every session it belongs to is now signed out. Sign in again.",
+            code="refresh_token_reused",
+        )
     if row.expires_at <= now:
         raise Unauthorized("The refresh token has expired. Sign in again.", code="refresh_token_expired")
     user = db.session.get(User, row.user_id)

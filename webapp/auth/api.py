@@ -70,7 +70,9 @@ LOGIN_BODY: dict[str, Any] = {
     "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
 }
 REFRESH_BODY: dict[str, Any] = {
-    "type": "object", "required": ["refreshToken"], "properties": {"refreshToken": {"type": "string"}},
+    "type": "object",
+    "required": ["refreshToken"],
+    "properties": {"refreshToken": {"type": "string"}},
 }
 ME_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"user": USER_SCHEMA}}
 
@@ -94,8 +96,12 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def _session_json(user: User, pair: access.TokenPair) -> dict[str, Any]:
-    return {"user": user_json(user), "accessToken": pair.access_token,
-            "refreshToken": pair.refresh_token, "expiresIn": pair.expires_in}
+    return {
+        "user": user_json(user),
+        "accessToken": pair.access_token,
+        "refreshToken": pair.refresh_token,
+        "expiresIn": pair.expires_in,
+    }
 
 
 def _string(body: dict[str, Any], name: str, required: bool = True) -> str:
@@ -107,9 +113,20 @@ def _string(body: dict[str, Any], name: str, required: bool = True) -> str:
     return value
 
 
-@endpoint(bp, "POST", "/auth/register", public=True, scope=None, tag="Auth", aliases=("/auth/signup",),
-          summary="Create an account and sign in", body=REGISTER_BODY, response=SESSION_SCHEMA, status=201,
-          errors=(409,))
+@endpoint(
+    bp,
+    "POST",
+    "/auth/register",
+    public=True,
+    scope=None,
+    tag="Auth",
+    aliases=("/auth/signup",),
+    summary="Create an account and sign in",
+    body=REGISTER_BODY,
+    response=SESSION_SCHEMA,
+    status=201,
+    errors=(409,),
+)
 def register():
     """Seed 004's register: the account, its profile, and a first token pair."""
     from webapp.accounts import service as accounts
@@ -139,35 +156,76 @@ def _login_account_key() -> str:
     return "api-login-account:" + auth.lookup_key(email if isinstance(email, str) else "")
 
 
-@endpoint(bp, "POST", "/auth/login", public=True, scope=None, tag="Auth", aliases=("/auth/signin",),
-          summary="Sign in with email and password", body=LOGIN_BODY, response=SESSION_SCHEMA, errors=(401, 403))
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
-               deduct_when=lambda response: response.status_code == 401,
-               error_message="Too many failed sign-in attempts for this account.")
+@endpoint(
+    bp,
+    "POST",
+    "/auth/login",
+    public=True,
+    scope=None,
+    tag="Auth",
+    aliases=("/auth/signin",),
+    summary="Sign in with email and password",
+    body=LOGIN_BODY,
+    response=SESSION_SCHEMA,
+    errors=(401, 403),
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    deduct_when=lambda response: response.status_code == 401,
+    error_message="Too many failed sign-in attempts for this account.",
+)
 def login():
     """Same rules as the page: one answer for unknown email and wrong password."""
     body = json_body()
-    user = auth.authenticate(_string(body, "email"), _string(body, "password"), ip=client_ip(),
-                             user_agent=request.user_agent.string)
+    user = auth.authenticate(
+        _string(body, "email"), _string(body, "password"), ip=client_ip(), user_agent=request.user_agent.string
+    )
     return ok(_session_json(user, access.issue_pair(user, request.user_agent.string)))
 
 
-@endpoint(bp, "POST", "/auth/refresh", public=True, scope=None, tag="Auth",
-          summary="Trade a refresh token for a new pair (rotation)", body=REFRESH_BODY, response=REFRESHED_SCHEMA,
-          errors=(401,))
+@endpoint(
+    bp,
+    "POST",
+    "/auth/refresh",
+    public=True,
+    scope=None,
+    tag="Auth",
+    summary="Trade a refresh token for a new pair (rotation)",
+    body=REFRESH_BODY,
+    response=REFRESHED_SCHEMA,
+    errors=(401,),
+)
 def refresh():
     _, pair = access.rotate(_string(json_body(), "refreshToken"), request.user_agent.string)
     return ok({"accessToken": pair.access_token, "refreshToken": pair.refresh_token, "expiresIn": pair.expires_in})
 
 
-@endpoint(bp, "POST", "/auth/logout", public=True, scope=None, tag="Auth", aliases=("/auth/signout",),
-          summary="Revoke a refresh token (and its family)", body=REFRESH_BODY, status=204)
+@endpoint(
+    bp,
+    "POST",
+    "/auth/logout",
+    public=True,
+    scope=None,
+    tag="Auth",
+    aliases=("/auth/signout",),
+    summary="Revoke a refresh token (and its family)",
+    body=REFRESH_BODY,
+    status=204,
+)
 def logout():
     access.revoke(_string(json_body(), "refreshToken"))
     return no_content()
 
 
-@endpoint(bp, "GET", "/auth/me", scope=scopes.PROFILE_READ, tag="Auth",
-          summary="The member behind the credential", response=ME_SCHEMA)
+@endpoint(
+    bp,
+    "GET",
+    "/auth/me",
+    scope=scopes.PROFILE_READ,
+    tag="Auth",
+    summary="The member behind the credential",
+    response=ME_SCHEMA,
+)
 def me(principal):
     return ok({"user": user_json(principal.user)})

@@ -12,18 +12,21 @@ _password = [DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
 
 
 class RegisterForm(FlaskForm):
-    display_name = StringField("Your name", validators=[DataRequired(), Length(max=100)],
-                               render_kw={"autocomplete": "name"})
+    display_name = StringField(
+        "Your name", validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "name"}
+    )
     email = EmailField("Email", validators=[DataRequired(), Email()], render_kw={"autocomplete": "email"})
-    password = PasswordField("Password", validators=_password,
-                             description=f"At least {MIN_LENGTH} characters; avoid common passwords.",
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "Password",
+        validators=_password,
+        description=f"At least {MIN_LENGTH} characters; avoid common passwords.",
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired()], render_kw={"autocomplete": "username"})
-    password = PasswordField("Password", validators=[DataRequired()],
-                             render_kw={"autocomplete": "current-password"})
+    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me signed in for 30 days")
 
 
@@ -33,23 +36,23 @@ class ForgotForm(FlaskForm):
 
 class ResetForm(FlaskForm):
     password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
-                            render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()],
-                                     render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("New password", validators=_password,
-                                 render_kw={"autocomplete": "new-password"})
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    new_password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
 
 
 class ChangeEmailForm(FlaskForm):
-    new_email = EmailField("New email", validators=[DataRequired(), Email()],
-                           render_kw={"autocomplete": "email"})
-    password = PasswordField("Password", validators=[DataRequired()],
-                             render_kw={"autocomplete": "current-password"})
+    new_email = EmailField("New email", validators=[DataRequired(), Email()], render_kw={"autocomplete": "email"})
+    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
 
 
 class ConfirmForm(FlaskForm):

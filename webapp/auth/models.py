@@ -105,9 +105,7 @@ class UserSession(db.Model):
     __tablename__ = "user_sessions"
 
     id: so.Mapped[uuid.UUID] = so.mapped_column(primary_key=True, default=uuid.uuid4)
-    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     remember: so.Mapped[bool] = so.mapped_column(default=False)
     user_agent: so.Mapped[str | None] = so.mapped_column(sa.String(512))
@@ -127,9 +125,7 @@ class RefreshToken(db.Model):
     __tablename__ = "refresh_tokens"
 
     id: so.Mapped[uuid.UUID] = so.mapped_column(primary_key=True, default=uuid.uuid4)
-    user_id: so.Mapped[uuid.UUID] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: so.Mapped[uuid.UUID] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     family_id: so.Mapped[uuid.UUID] = so.mapped_column(index=True)
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     device_info: so.Mapped[str | None] = so.mapped_column(sa.String(512))

@@ -38,8 +38,7 @@ def normalize_email(raw: str, *, check_deliverability: bool = False, field: str 
     return result.normalized.lower()
 
 
-def check_password(password: str, *, email: str = "", names: tuple[str, ...] = (),
-                   field: str = "password") -> None:
+def check_password(password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password") -> None:
     """Raise ``ValidationFailed`` for a password that breaks the strength rule.
 
     ``field`` names the form field the message belongs next to (``new_password`` on the
@@ -107,8 +106,14 @@ def authenticate(email: str, password: str, *, ip: str | None = None, user_agent
     user = find_by_email(lookup_key(email))
     if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
         if user is not None:
-            activity.record("login", status="failure", user_id=user.id, ip_address=ip,
-                            user_agent=user_agent, message="wrong password")
+            activity.record(
+                "login",
+                status="failure",
+                user_id=user.id,
+                ip_address=ip,
+                user_agent=user_agent,
+                message="wrong password",
+            )
             db.session.commit()
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     if user.is_suspended:
@@ -126,6 +131,7 @@ def authenticate(email: str, password: str, *, ip: str | None = None, user_agent
 
 # --- Email verification -------------------------------------------------------------------
 
+
 def verification_token(user: User, email: str | None = None) -> str:
     return tokens.make("verify", {"uid": str(user.id), "email": email or user.email})
 
@@ -134,8 +140,13 @@ def send_verification(user: User, *, email: str | None = None) -> None:
     """Mail a verification link for the account's email (or for a pending new email)."""
     address = email or user.email
     link = url_for("auth.verify", token=verification_token(user, address), _external=True)
-    mail.send_template(address, "Confirm your email for Folio", "auth/email/verify",
-                       link=link, name=user.profile.display_name if user.profile else "")
+    mail.send_template(
+        address,
+        "Confirm your email for Folio",
+        "auth/email/verify",
+        link=link,
+        name=user.profile.display_name if user.profile else "",
+    )
 
 
 def verify_email(token: str) -> User:
@@ -161,6 +172,7 @@ def verify_email(token: str) -> User:
 
 # --- Password reset -----------------------------------------------------------------------
 
+
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the account exists; say nothing either way (no enumeration)."""
     try:
@@ -178,8 +190,7 @@ def request_password_reset(email: str) -> None:
 def _reset_claims(user: User) -> dict[str, str]:
     """What a reset token is bound to: a new password uses it up, and a new email address
     takes it away from the old inbox."""
-    return {"uid": str(user.id), "pw": tokens.fingerprint(user.password_hash),
-            "em": tokens.fingerprint(user.email)}
+    return {"uid": str(user.id), "pw": tokens.fingerprint(user.password_hash), "em": tokens.fingerprint(user.email)}
 
 
 def user_for_reset(token: str) -> User:
@@ -206,10 +217,12 @@ def reset_password(token: str, new_password: str) -> User:
 
 # --- Changes from /settings/security ------------------------------------------------------
 
+
 def _require_password(user: User, password: str, field: str = "current_password") -> None:
     if not passwords.verify_password(user.password_hash, password or ""):
-        raise ValidationFailed("Your current password is not correct.",
-                               details={field: ["This is not your current password."]})
+        raise ValidationFailed(
+            "Your current password is not correct.", details={field: ["This is not your current password."]}
+        )
 
 
 def _set_password(user: User, new_password: str) -> None:

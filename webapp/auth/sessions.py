@@ -56,9 +56,7 @@ def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None)
 
 def resolve(token: str) -> User | None:
     """The member behind a live session token, or None; touches ``last_seen_at`` sparingly."""
-    row = db.session.scalar(
-        sa.select(UserSession).where(UserSession.token_hash == hash_token(token))
-    )
+    row = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
@@ -100,8 +98,7 @@ def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
     if except_token:
         where.append(UserSession.token_hash != hash_token(except_token))
     live = db.session.scalar(
-        sa.select(sa.func.count()).select_from(UserSession)
-        .where(*where, UserSession.expires_at > now, _not_idle(now))
+        sa.select(sa.func.count()).select_from(UserSession).where(*where, UserSession.expires_at > now, _not_idle(now))
     )
     db.session.execute(sa.update(UserSession).where(*where).values(revoked_at=now))
     db.session.commit()
@@ -113,10 +110,8 @@ def _not_idle(now):
     its next request marks it revoked."""
     config = current_app.config
     return sa.or_(
-        sa.and_(UserSession.remember.is_(True),
-                UserSession.last_seen_at >= now - config["REMEMBER_IDLE_TIMEOUT"]),
-        sa.and_(UserSession.remember.is_(False),
-                UserSession.last_seen_at >= now - config["SESSION_IDLE_TIMEOUT"]),
+        sa.and_(UserSession.remember.is_(True), UserSession.last_seen_at >= now - config["REMEMBER_IDLE_TIMEOUT"]),
+        sa.and_(UserSession.remember.is_(False), UserSession.last_seen_at >= now - config["SESSION_IDLE_TIMEOUT"]),
     )
 
 
@@ -139,5 +134,3 @@ def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
 
 def is_current(row: UserSession, token: str | None) -> bool:
     return token is not None and row.token_hash == hash_token(token)
-
-

@@ -50,8 +50,13 @@ def _failed(response) -> bool:
 def _member_limit(config_key: str, message: str):
     """A per-member POST limit on the security forms, counting only refused attempts, so that a
     stolen session cannot guess the password there (nor mail-bomb an address) without end."""
-    return limiter.limit(lambda: current_app.config[config_key], key_func=_member_key, methods=["POST"],
-                         deduct_when=_failed, error_message=message)
+    return limiter.limit(
+        lambda: current_app.config[config_key],
+        key_func=_member_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=message,
+    )
 
 
 def _per_ip(config_key: str, message: str):
@@ -80,9 +85,13 @@ def register():
 
 @bp.route("/auth/login", methods=["GET", "POST"])
 @_per_ip("LOGIN_LIMIT_PER_IP", "Too many sign-in attempts from your network.")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_failed,
-               error_message="Too many failed sign-in attempts for this account.")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message="Too many failed sign-in attempts for this account.",
+)
 def login():
     """Sign in; unknown email and wrong password get the same answer."""
     if current_user.is_authenticated:
@@ -90,8 +99,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(form.email.data, form.password.data, ip=client_ip(),
-                                     user_agent=request.user_agent.string)
+            user = auth.authenticate(
+                form.email.data, form.password.data, ip=client_ip(), user_agent=request.user_agent.string
+            )
         except ServiceError as exc:
             form.form_errors.append(exc.message)
             # 401 for bad credentials, 403 for a locked account: the page says which.
@@ -122,8 +132,11 @@ def verify(token: str):
 
 @bp.post("/auth/verify/resend")
 @login_required
-@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], key_func=lambda: f"resend:{current_user.id}",
-               error_message="We already sent you several links in the last hour.")
+@limiter.limit(
+    lambda: current_app.config["MAIL_LIMIT"],
+    key_func=lambda: f"resend:{current_user.id}",
+    error_message="We already sent you several links in the last hour.",
+)
 def resend_verification():
     """Mail the verification link again (from the banner)."""
     if current_user.is_verified:
@@ -193,8 +206,9 @@ def change_password():
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            auth.change_password(current_user, form.current_password.data, form.new_password.data,
-                                 keep_token=current_user.get_id())
+            auth.change_password(
+                current_user, form.current_password.data, form.new_password.data, keep_token=current_user.get_id()
+            )
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
@@ -205,8 +219,12 @@ def change_password():
 
 @bp.post("/settings/security/email")
 @login_required
-@limiter.limit(lambda: current_app.config["MAIL_LIMIT"], key_func=_member_key, methods=["POST"],
-               error_message="Too many email change requests.")
+@limiter.limit(
+    lambda: current_app.config["MAIL_LIMIT"],
+    key_func=_member_key,
+    methods=["POST"],
+    error_message="Too many email change requests.",
+)
 def change_email():
     """Start an email change: the new address must be confirmed from its inbox."""
     form = ChangeEmailForm(prefix="em")
@@ -216,8 +234,7 @@ def change_email():
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
-            flash(f"We sent a confirmation link to {new_email}. Your email changes once you click it.",
-                  "info")
+            flash(f"We sent a confirmation link to {new_email}. Your email changes once you click it.", "info")
             return redirect(url_for("auth.security"), 303)
     return _security_page(ChangePasswordForm(prefix="pw"), form, 422)
 
@@ -254,8 +271,9 @@ def too_many_requests(exc):
     message = f"{exc.description} Please wait {_wait_text()} and try again."
     if request.endpoint == "auth.resend_verification":
         # htmx swaps only 2xx and 422 answers here, and the banner must show the refusal.
-        return render("auth/resend_done.html", "auth/_resend_done.html", status=200 if is_htmx() else 429,
-                      message=message)
+        return render(
+            "auth/resend_done.html", "auth/_resend_done.html", status=200 if is_htmx() else 429, message=message
+        )
     if request.endpoint in ("auth.change_password", "auth.change_email"):
         password_form, email_form = ChangePasswordForm(prefix="pw"), ChangeEmailForm(prefix="em")
         refused = password_form if request.endpoint == "auth.change_password" else email_form

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -89,8 +89,11 @@ def _drain_redis(connection):
         connection.delete(temp)
         drained.append(values)
     calls, uses, last = drained
-    return ({k: int(v) for k, v in calls.items()}, {k: int(v) for k, v in uses.items()},
-            {k: float(v) for k, v in last.items()})
+    return (
+        {k: int(v) for k, v in calls.items()},
+        {k: int(v) for k, v in uses.items()},
+        {k: float(v) for k, v in last.items()},
+    )
 
 
 def flush() -> None:
@@ -114,8 +117,14 @@ def _add_api_calls(user_id: uuid.UUID, day: date, count: int) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(UsageMetric).values(id=uuid.uuid4(), user_id=user_id, metric_date=day, api_calls=count,
-                                           created_at=utcnow(), last_updated_at=utcnow())
+    statement = insert(UsageMetric).values(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        metric_date=day,
+        api_calls=count,
+        created_at=utcnow(),
+        last_updated_at=utcnow(),
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "metric_date"],
         set_={"api_calls": UsageMetric.api_calls + count, "last_updated_at": utcnow()},
@@ -131,7 +140,7 @@ def _add_key_uses(key_id: uuid.UUID, count: int, last_used: float | None) -> Non
     # updated_at keeps meaning "settings changed", not "was used".
     values: dict = {"usage_count": ApiKey.usage_count + count, "updated_at": ApiKey.updated_at}
     if last_used is not None:
-        used_at = datetime.fromtimestamp(last_used, tz=timezone.utc)
+        used_at = datetime.fromtimestamp(last_used, tz=UTC)
         values["last_used_at"] = sa.case(
             (ApiKey.last_used_at.is_(None), used_at),
             (ApiKey.last_used_at < used_at, used_at),
