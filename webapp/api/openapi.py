@@ -123,6 +123,24 @@ def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
     return operation
 
 
+# How the reference reads top to bottom: signing in first, staff and plumbing last.
+TAGS: dict[str, str] = {
+    "Auth": "Sign up and sign in without a browser; access and refresh tokens",
+    "Profile": "Your profile and avatar",
+    "CV": "Your CV document (headline, experience, education, skills, links)",
+    "Settings": "Appearance, workspace, region and privacy settings",
+    "Account": "Deleting your account",
+    "API keys": "Keys for your scripts and apps",
+    "Users (staff)": "Member management for staff roles",
+    "Health": "Service health for load balancers",
+    "Meta": "This document",
+}
+
+
+def _tag_rank(tag: str) -> int:
+    return list(TAGS).index(tag) if tag in TAGS else len(TAGS)
+
+
 def build_spec() -> dict[str, Any]:
     """The whole document; every recorded operation and alias becomes a path item."""
     paths: dict[str, dict[str, Any]] = {}
@@ -139,6 +157,7 @@ def build_spec() -> dict[str, Any]:
             "`Authorization: Bearer <API key or access token>`.",
         },
         "servers": [{"url": "/"}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": {"Error": ERROR_SCHEMA, "Scope": {"type": "string", "enum": list(scope_registry.SCOPES)}},
@@ -228,7 +247,7 @@ def docs():
     """The API reference: every operation with its scope, body and a curl example."""
     base = current_app.config["BASE_URL"].rstrip("/")
     groups: dict[str, list[dict[str, Any]]] = {}
-    for op in OPERATIONS:
+    for op in sorted(OPERATIONS, key=lambda o: _tag_rank(o.tag)):
         groups.setdefault(op.tag, []).append(
             {
                 "op": op,
