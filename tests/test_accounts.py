@@ -420,3 +420,38 @@ def test_theme_toggle_needs_csrf(client, member):
     assert client.post("/settings/theme", data={"next": "/"}).status_code == 400
     db.session.expire_all()
     assert member.settings.theme == "system"
+
+
+def test_cv_row_error_is_shown_inside_its_row(client, member):
+    """The failing field of the failing row is marked invalid and carries the message."""
+    response = post_cv(
+        client,
+        {
+            "experience-0-title": "Founder",
+            "experience-0-company": "X",
+            "experience-0-start": "2020-01",
+            "experience-3-title": "",
+            "experience-3-company": "",
+            "experience-3-start": "",
+            "experience-4-title": "Lead",
+            "experience-4-company": "Y",
+            "experience-4-start": "2021-03",
+            "experience-4-end": "2020-01",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    end_input = re.search(r'<input[^>]*name="experience-\d-end"[^>]*value="2020-01"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in end_input
+    assert "The end date is before the start date." in html
+    start_inputs = re.findall(r'<input[^>]*name="experience-\d-start"[^>]*>', html)
+    assert not any('aria-invalid="true"' in tag for tag in start_inputs)
+
+
+def test_cv_api_names_failing_row_fields(client, member, auth):
+    document = {"experience": [{"title": "A", "company": "B", "start": "2020-01"}, {"company": "C", "start": "x"}]}
+    response = client.put("/api/v1/profile/cv", json=document, headers=auth.headers())
+    details = response.get_json()["error"]["details"]
+    assert details["experience.1.title"] == ["This field is required."]
+    assert details["experience.1.start"] == ["Use the form YYYY-MM."]
+    assert details["experience"] == ["Entry 2, title: This field is required."]

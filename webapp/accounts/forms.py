@@ -89,22 +89,42 @@ class CVForm(FlaskForm):
     links = FieldList(FormField(LinkRow))
 
     def document(self) -> dict:
-        """The CV document, without rows left completely empty."""
+        """The CV document, without rows left completely empty.
 
-        def filled(rows):
-            return [
-                {k: (v or None) for k, v in row.items() if k != "csrf_token"}
-                for row in rows
-                if any((v or "").strip() for v in row.values() if isinstance(v, str))
+        ``kept_rows`` remembers which form entry each stored row came from, so that an error
+        about ``experience.1`` can be shown inside the right row of the form.
+        """
+        self.kept_rows: dict[str, list[int]] = {}
+
+        def filled(kind: str) -> list[dict]:
+            entries = getattr(self, kind).entries
+            kept = [
+                i
+                for i, e in enumerate(entries)
+                if any((v or "").strip() for v in e.data.values() if isinstance(v, str))
             ]
+            self.kept_rows[kind] = kept
+            return [{k: (v or None) for k, v in entries[i].data.items() if k != "csrf_token"} for i in kept]
 
         return {
             "headline": self.headline.data or "",
-            "experience": filled(self.experience.data),
-            "education": filled(self.education.data),
+            "experience": filled("experience"),
+            "education": filled("education"),
             "skills": self.skills.data or "",
-            "links": filled(self.links.data),
+            "links": filled("links"),
         }
+
+    def show_row_errors(self, details: dict[str, list[str]]) -> None:
+        """Put ``experience.1.title``-style errors on the fields of the rows they belong to."""
+        for path, messages in details.items():
+            kind, _, rest = path.partition(".")
+            row, _, name = rest.partition(".")
+            if kind not in self.kept_rows or not row.isdigit() or int(row) >= len(self.kept_rows[kind]):
+                continue
+            entry = getattr(self, kind).entries[self.kept_rows[kind][int(row)]]
+            field = entry.form._fields.get(name)
+            if field is not None:
+                field.errors = list(field.errors or []) + list(messages)
 
 
 class AvatarForm(FlaskForm):

@@ -261,6 +261,24 @@ SETTINGS_FIELDS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+class RowErrors(ValueError):
+    """Errors in rows of a list (CV experience, education, links).
+
+    The message summarises the first one; ``fields`` names every failing field by dotted path
+    (``experience.1.title``) so that forms can show each error inside its own row.
+    """
+
+    def __init__(self, section: str, problems: dict[int, dict[str, list[str]]]):
+        index, errors = next(iter(problems.items()))
+        field, messages = next(iter(errors.items()))
+        super().__init__(f"Entry {index + 1}, {field.replace('_', ' ')}: {messages[0]}")
+        self.fields = {
+            f"{section}.{row}.{name}": list(messages)
+            for row, row_errors in problems.items()
+            for name, messages in row_errors.items()
+        }
+
+
 def clean_fields(
     changes: dict[str, Any], rules: dict[str, Callable[[Any], Any]]
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -274,6 +292,9 @@ def clean_fields(
             continue
         try:
             cleaned[name] = rule(value)
+        except RowErrors as exc:
+            errors[name] = [str(exc)]
+            errors.update(exc.fields)
         except ValueError as exc:
             errors[name] = [str(exc)]
     return cleaned, errors
@@ -289,25 +310,25 @@ def _month(value: Any, *, required: bool = False) -> str | None:
     return value
 
 
-def _rows(value: Any, fields: dict[str, Callable[[Any], Any]], limit: int, label: str) -> list[dict[str, Any]]:
+def _rows(value: Any, fields: dict[str, Callable[[Any], Any]], limit: int, section: str) -> list[dict[str, Any]]:
+    label = section.capitalize()
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
         raise ValueError(f"{label} must be a list of objects.")
     if len(value) > limit:
-        raise ValueError(f"At most {limit} {label.lower()} entries.")
-    rows = []
+        raise ValueError(f"At most {limit} {section} entries.")
+    rows, problems = [], {}
     for index, row in enumerate(value):
         cleaned, errors = clean_fields({k: row.get(k) for k in fields}, fields)
-        unknown = set(row) - set(fields)
-        if unknown:
-            errors.update({k: ["Unknown field."] for k in unknown})
+        errors.update({k: ["Unknown field."] for k in set(row) - set(fields)})
+        if not errors and cleaned.get("start") and cleaned.get("end") and cleaned["end"] < cleaned["start"]:
+            errors["end"] = ["The end date is before the start date."]
         if errors:
-            first = next(iter(errors))
-            raise ValueError(f"Entry {index + 1}, {first.replace('_', ' ')}: {errors[first][0]}")
-        if cleaned.get("start") and cleaned.get("end") and cleaned["end"] < cleaned["start"]:
-            raise ValueError(f"Entry {index + 1}: the end date is before the start date.")
+            problems[index] = errors
         rows.append(cleaned)
+    if problems:
+        raise RowErrors(section, problems)
     return rows
 
 
@@ -333,8 +354,8 @@ def _required():
 
 CV_FIELDS: dict[str, Callable[[Any], Any]] = {
     "headline": lambda v: text(200)(v) or "",
-    "experience": lambda v: _rows(v, EXPERIENCE_FIELDS, 30, "Experience"),
-    "education": lambda v: _rows(v, EDUCATION_FIELDS, 20, "Education"),
+    "experience": lambda v: _rows(v, EXPERIENCE_FIELDS, 30, "experience"),
+    "education": lambda v: _rows(v, EDUCATION_FIELDS, 20, "education"),
     "skills": skills,
-    "links": lambda v: _rows(v, LINK_FIELDS, 20, "Links"),
+    "links": lambda v: _rows(v, LINK_FIELDS, 20, "links"),
 }

@@ -89,7 +89,9 @@ def save_cv():
         try:
             accounts.replace_cv(current_user, form.document())
         except ServiceError as exc:
-            return _profile_page(422, cv_form=form, cv_errors=exc.details)
+            form.show_row_errors(exc.details)
+            section_errors = {k: v for k, v in exc.details.items() if "." not in k}
+            return _profile_page(422, cv_form=form, cv_errors=section_errors)
         flash("CV saved.", "success")
         return redirect(url_for("accounts.profile") + "#cv", 303)
     return _profile_page(422, cv_form=form)
