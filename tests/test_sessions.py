@@ -275,7 +275,7 @@ def test_change_password_wrong_current_is_an_inline_error(client, member):
     response = _change_password(client, "not-my-password-at-all", NEW_PASSWORD)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert re.search(r'id="pw-current_password-error">This is not your current password', html)
+    assert re.search(r'id="pw-current_password-error">This is not your password', html)
     assert user_row(member.id).password_changed_at is None
 
 

@@ -13,6 +13,7 @@ from webapp import storage
 from webapp.accounts import avatars, validation
 from webapp.accounts.models import Profile, UserSettings, empty_cv
 from webapp.auth.models import User
+from webapp.auth.service import require_password
 from webapp.errors import ValidationFailed
 from webapp.extensions import db
 
@@ -168,20 +169,10 @@ def remove_avatar(user: User) -> None:
 # --- Deletion -----------------------------------------------------------------------------
 
 
-def _require_password(user: User, password: Any) -> None:
-    """The account password, checked; JSON can send anything, so non-text is refused first."""
-    from webapp.auth.passwords import verify_password
-
-    if not isinstance(password, str) or not password:
-        raise ValidationFailed("Enter your password to confirm.", details={"password": ["Enter your password."]})
-    if not verify_password(user.password_hash, password):
-        raise ValidationFailed("Your password is not correct.", details={"password": ["This is not your password."]})
-
-
 def delete_account(user: User, password: str) -> None:
     """Remove the member and every row they own (foreign keys cascade), then their files."""
     if user.password_hash:
-        _require_password(user, password)
+        require_password(user, password, field="password")
     avatar_key = storage.key_from_url(user.profile.avatar_url if user.profile else None)
     db.session.execute(sa.delete(User).where(User.id == user.id))
     db.session.commit()

@@ -7,6 +7,7 @@ read the request. Callers pass the client's IP and user agent where a rule needs
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -218,11 +219,12 @@ def reset_password(token: str, new_password: str) -> User:
 # --- Changes from /settings/security ------------------------------------------------------
 
 
-def _require_password(user: User, password: str, field: str = "current_password") -> None:
-    if not passwords.verify_password(user.password_hash, password or ""):
-        raise ValidationFailed(
-            "Your current password is not correct.", details={field: ["This is not your current password."]}
-        )
+def require_password(user: User, password: Any, field: str = "current_password") -> None:
+    """Confirm a sensitive change with the account password; non-text (JSON) is refused first."""
+    if not isinstance(password, str) or not password:
+        raise ValidationFailed("Enter your password to confirm.", details={field: ["Enter your password."]})
+    if not passwords.verify_password(user.password_hash, password):
+        raise ValidationFailed("Your password is not correct.", details={field: ["This is not your password."]})
 
 
 def _set_password(user: User, new_password: str) -> None:
@@ -232,7 +234,7 @@ def _set_password(user: User, new_password: str) -> None:
 
 def change_password(user: User, current_password: str, new_password: str, *, keep_token: str | None) -> None:
     """Change the password and sign out every other session."""
-    _require_password(user, current_password)
+    require_password(user, current_password)
     check_password(new_password, email=user.email, names=(user.profile.display_name,), field="new_password")
     _set_password(user, new_password)
     activity.record("password_change", user_id=user.id)
@@ -242,7 +244,7 @@ def change_password(user: User, current_password: str, new_password: str, *, kee
 
 def request_email_change(user: User, new_email: str, password: str) -> str:
     """Remember the new address and mail it a confirmation link; the old one stays until then."""
-    _require_password(user, password, field="password")
+    require_password(user, password, field="password")
     new_email = normalize_email(new_email, field="new_email")
     if new_email == user.email:
         message = "That is already your email."
