@@ -32,8 +32,3 @@ def hx_redirect(url: str):
     response.headers["Location"] = url
     return response
 
-
-def hx_trigger(response, event: str):
-    """Ask the page to fire ``event`` after the swap (toasts, counters)."""
-    response.headers["HX-Trigger"] = event
-    return response
