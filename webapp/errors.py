@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -54,6 +55,16 @@ class Forbidden(ServiceError):
 class PayloadTooLarge(ServiceError):
     status = 413
     code = "payload_too_large"
+
+
+def parse_uuid(value: uuid.UUID | str, not_found_message: str) -> uuid.UUID:
+    """An id from a URL as a UUID; a malformed one names nothing, so it is ``NotFound`` (not 422)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(not_found_message) from None
 
 
 # Error codes for HTTP statuses that reach us as werkzeug exceptions.

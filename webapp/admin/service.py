@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from webapp.accounts.models import Profile
 from webapp.auth.models import Role, User
-from webapp.errors import NotFound, ValidationFailed
+from webapp.errors import NotFound, ValidationFailed, parse_uuid
 from webapp.extensions import db
 
 SORTS = {
@@ -55,11 +55,8 @@ def list_users(
 
 
 def get_user(user_id: str | uuid.UUID) -> User:
-    try:
-        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
-    except ValueError:
-        raise NotFound("No such member.") from None
-    user = db.session.get(User, key)
+    """The member with this id, or ``NotFound``."""
+    user = db.session.get(User, parse_uuid(user_id, "No such member."))
     if user is None:
         raise NotFound("No such member.")
     return user

@@ -16,7 +16,7 @@ from webapp.api import scopes as scope_registry
 from webapp.apikeys import keys
 from webapp.apikeys.models import KEY_STATUSES, ApiKey
 from webapp.auth.models import User
-from webapp.errors import NotFound, Unauthorized, ValidationFailed
+from webapp.errors import NotFound, Unauthorized, ValidationFailed, parse_uuid
 from webapp.extensions import db
 from webapp.notify import notify
 from webapp.timeutil import utcnow
@@ -120,10 +120,7 @@ def list_keys(user: User) -> list[ApiKey]:
 
 def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
     """The member's key with this id, or ``NotFound`` (also for other members' keys)."""
-    try:
-        key_uuid = key_id if isinstance(key_id, uuid.UUID) else uuid.UUID(str(key_id))
-    except ValueError:
-        raise NotFound("No such API key.") from None
+    key_uuid = parse_uuid(key_id, "No such API key.")
     key = db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_uuid, ApiKey.user_id == user.id))
     if key is None:
         raise NotFound("No such API key.")
