@@ -31,4 +31,3 @@ def hx_redirect(url: str):
     response = make_response("", 303)
     response.headers["Location"] = url
     return response
-
