@@ -220,3 +220,39 @@ def test_tampered_session_cookie_is_ignored(app, client, member):
     forged = app.test_client()
     forged.set_cookie("folio_session", value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
     assert forged.get("/profile").status_code == 302
+
+
+def test_mail_links_ignore_forged_host_headers(client, make_user, mailbox):
+    """A reset link points at BASE_URL whatever Host or X-Forwarded-Host the request claims."""
+    user = make_user()
+    token = csrf_token(client, "/auth/forgot")
+    client.post(
+        "/auth/forgot",
+        data={"email": user.email, "csrf_token": token},
+        headers={"X-Forwarded-Host": "evil.example"},
+    )
+    link = mailbox.last_link(user.email, "/auth/reset/")
+    assert link.startswith("http://localhost/auth/reset/")
+
+
+def test_mail_link_is_built_on_base_url_not_the_request_host(app):
+    from webapp import mail
+
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert mail.link("auth.reset", token="abc") == "http://localhost/auth/reset/abc"
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(app, client, make_user):
+    """With PROXY_HOPS=0 a client cannot pick its own IP to dodge per-IP limits."""
+    app.config["LOGIN_LIMIT_PER_IP"] = "2 per minute"
+    for number in range(3):
+        response = client.post(
+            "/auth/login",
+            data={
+                "email": f"x{number}@example.com",
+                "password": "wrong-password-123",
+                "csrf_token": csrf_token(client),
+            },
+            headers={"X-Forwarded-For": f"198.51.100.{number}"},
+        )
+    assert response.status_code == 429

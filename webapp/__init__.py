@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.config import PROJECT_ROOT, config_for
 
@@ -20,8 +21,10 @@ def create_app(config: str | type | None = None) -> Flask:
     app.config.from_object(config if isinstance(config, type) else config_for(config))
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set. Put it in the environment or in .env.")
-    app.config.setdefault("JWT_SECRET_KEY", None)
-    app.config["JWT_SECRET_KEY"] = app.config["JWT_SECRET_KEY"] or app.config["SECRET_KEY"]
+    app.config["JWT_SECRET_KEY"] = app.config.get("JWT_SECRET_KEY") or app.config["SECRET_KEY"]
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     logging.basicConfig(level=logging.INFO if app.debug or app.testing else logging.WARNING)
 
     register_extensions(app)

@@ -44,7 +44,10 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "folio")
+    # Links in mails are built from BASE_URL, never from the request's Host header.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
 
     # Sessions: a server-side row per sign-in makes them revocable.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "120")))
@@ -82,7 +85,7 @@ class Config:
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
-    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", MAIL_PORT == 587)  # submission port: STARTTLS
     MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Folio <no-reply@example.com>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(PROJECT_ROOT / "instance" / "outbox"))
@@ -123,6 +126,8 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_STORAGE_URI = "memory://"
+    BASE_URL = "http://localhost"
+    MAIL_USE_TLS = False  # the test SMTP server speaks plain SMTP on a free port
     USAGE_FLUSH_SECONDS = 0  # counts land in the database at once
     ARGON2_FAST = True  # cheap argon2id parameters: the suite hashes hundreds of passwords
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")

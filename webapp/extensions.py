@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from authlib.integrations.flask_client import OAuth
-from flask import request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase, registry
+
+from webapp.security import client_ip
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL, so
 # Alembic can drop and alter them by name on both.
@@ -60,13 +60,9 @@ class Base(DeclarativeBase):
     )
 
 
-def _client_ip() -> str:
-    return get_remote_address() or request.remote_addr or "unknown"
-
-
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 oauth = OAuth()
-limiter = Limiter(key_func=_client_ip, default_limits=[], headers_enabled=True)
+limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=True)

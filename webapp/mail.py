@@ -9,12 +9,21 @@ import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
 from webapp.jobs import enqueue
 
 log = logging.getLogger(__name__)
+
+
+def link(endpoint: str, **values) -> str:
+    """An absolute URL for a mail, built on ``BASE_URL``: a forged Host or X-Forwarded-Host
+    header must never decide where a password-reset link points."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, url_scheme=base.scheme, script_name=base.path or "/")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send_template(to: str, subject: str, template: str, **context) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request
 
 # No inline scripts or styles: htmx's indicator styles are switched off in the page's
 # htmx-config meta and live in app.css instead.
@@ -22,6 +22,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
     ]
 )
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def client_ip() -> str:
+    """The caller's address. Behind a proxy, ``PROXY_HOPS`` makes ProxyFix put the client's
+    address here; with no proxy, forwarded headers are ignored, so they cannot be forged."""
+    return request.remote_addr or "unknown"
 
 
 def register_security_headers(app: Flask) -> None:

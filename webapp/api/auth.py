@@ -18,6 +18,7 @@ from webapp.api import scopes as scope_registry
 from webapp.auth.models import User
 from webapp.errors import Forbidden, Unauthorized
 from webapp.extensions import csrf
+from webapp.security import SAFE_METHODS
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,6 @@ def authenticate() -> Principal:
     return principal
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def _from_session() -> Principal:

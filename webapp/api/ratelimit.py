@@ -7,7 +7,9 @@ access token by ``API_LIMIT_PER_MEMBER``; unauthenticated calls by IP. Flask-Lim
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, g
+
+from webapp.security import client_ip
 
 
 def limit_for_caller() -> str:
@@ -22,7 +24,7 @@ def limit_for_caller() -> str:
 def caller_key() -> str:
     principal = g.get("principal")
     if principal is None:
-        return f"api-ip:{request.remote_addr}"
+        return f"api-ip:{client_ip()}"
     if principal.api_key_id is not None:
         return f"api-key:{principal.api_key_id}"
     return f"api-member:{principal.user.id}"
@@ -33,4 +35,4 @@ def auth_route_limit() -> str:
 
 
 def ip_key() -> str:
-    return f"api-auth-ip:{request.remote_addr}"
+    return f"api-auth-ip:{client_ip()}"

@@ -14,10 +14,10 @@ from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
 from webapp.auth import access
 from webapp.auth import service as auth
-from webapp.auth.login import client_ip
 from webapp.auth.models import User
 from webapp.errors import ValidationFailed
 from webapp.extensions import limiter
+from webapp.security import client_ip
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
 

@@ -10,13 +10,7 @@ from webapp.auth.models import User
 from webapp.errors import json_error, wants_json
 from webapp.extensions import csrf, login_manager
 from webapp.htmx import hx_redirect, is_htmx
-
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-
-
-def client_ip() -> str | None:
-    """The caller's address (``ProxyFix`` in wsgi.py makes this the real one behind a proxy)."""
-    return request.remote_addr
+from webapp.security import SAFE_METHODS, client_ip
 
 
 def sign_in(user: User, *, remember: bool) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 
 from webapp import mail
 from webapp.activity import service as activity
@@ -140,7 +140,7 @@ def verification_token(user: User, email: str | None = None) -> str:
 def send_verification(user: User, *, email: str | None = None) -> None:
     """Mail a verification link for the account's email (or for a pending new email)."""
     address = email or user.email
-    link = url_for("auth.verify", token=verification_token(user, address), _external=True)
+    link = mail.link("auth.verify", token=verification_token(user, address))
     mail.send_template(
         address,
         "Confirm your email for Folio",
@@ -184,7 +184,7 @@ def request_password_reset(email: str) -> None:
     if user is None or user.is_suspended or not user.is_active:
         return
     token = tokens.make("reset", _reset_claims(user))
-    link = url_for("auth.reset", token=token, _external=True)
+    link = mail.link("auth.reset", token=token)
     mail.send_template(user.email, "Reset your Folio password", "auth/email/reset", link=link)
 
 

@@ -19,13 +19,13 @@ from webapp.auth.forms import (
     RegisterForm,
     ResetForm,
 )
-from webapp.auth.login import client_ip, sign_in, sign_out
+from webapp.auth.login import sign_in, sign_out
 from webapp.auth.tokens import TokenInvalid
 from webapp.errors import ServiceError
 from webapp.extensions import limiter
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect, is_htmx, render
-from webapp.security import safe_next_path
+from webapp.security import client_ip, safe_next_path
 
 bp = Blueprint("auth", __name__)
 
