@@ -184,7 +184,17 @@ def test_cv_row_kinds(client, member, kind, field):
 
 def test_cv_row_unknown_kind_is_404(client, member):
     assert client.get("/profile/cv/rows/hobbies?index=0", headers=HX).status_code == 404
-    assert client.get("/profile/cv/rows/hobbies").status_code == 404
+    response = client.get("/profile/cv/rows/hobbies")
+    assert response.status_code == 404 and "<html" in response.get_data(as_text=True)
+
+
+def test_cv_row_remove_button_works_in_the_browser_only(client, member):
+    """Removing a row is a DOM change (static/js/app.js): no request, and no GET route for it."""
+    html = client.get("/profile/cv/rows/experience?index=0", headers=HX).get_data(as_text=True)
+    button = re.search(r'<button[^>]*class="[^"]*cv-row-remove[^"]*"[^>]*>', html).group(0)
+    assert 'data-remove-closest=".cv-row"' in button and 'data-remove-focus="#add-experience"' in button
+    assert "hx-" not in button
+    assert client.get("/profile/cv/rows/removed", headers=HX).status_code == 404
 
 
 def post_cv(client, rows: dict[str, str]):

@@ -125,6 +125,15 @@ def test_remove_avatar_deletes_the_file(client, member):
     assert member.profile.avatar_url is None and not storage.exists(key)
 
 
+def test_remove_avatar_without_csrf_is_refused(client, member):
+    """The view does no CSRF check of its own: the app-wide hook refuses the forged post."""
+    upload_page(client, png_bytes())
+    key, _ = stored_avatar(member)
+    assert client.post("/profile/avatar/delete").status_code == 400
+    db.session.expire_all()
+    assert member.profile.avatar_url is not None and storage.exists(key)
+
+
 def test_5_5_mb_file_is_413_on_the_page(client, member):
     response = upload_page(client, noise_png(int(5.5 * 1024 * 1024)))
     assert response.status_code == 413

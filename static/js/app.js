@@ -59,6 +59,23 @@
     if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
   }, true);
 
+  // Remove buttons that need no server: <button data-remove-closest=".cv-row"
+  // data-remove-focus="#add-experience">. The element goes from the page only (the form is
+  // saved explicitly); focus moves to data-remove-focus so keyboard users are not left nowhere.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-closest]");
+    if (!button) return;
+    var target = button.closest(button.getAttribute("data-remove-closest"));
+    if (!target) return;
+    var list = target.parentElement;
+    var focusAfter = button.getAttribute("data-remove-focus");
+    target.remove();
+    // Leftover whitespace would stop :empty from hiding a list with no rows left.
+    if (list && !list.children.length) list.textContent = "";
+    var next = focusAfter && document.querySelector(focusAfter);
+    if (next) next.focus();
+  });
+
   // A CV row added with htmx: put the cursor in its first field, where the member will type.
   document.addEventListener("htmx:afterSwap", function (event) {
     var list = event.detail.target;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.accounts import service as accounts
@@ -103,17 +103,10 @@ def cv_row(kind: str):
     """One empty CV row for htmx to append, plus the 'add' button with the next index."""
     row_form = CV_ROWS.get(kind)
     if row_form is None:
-        return render_template("errors/404.html"), 404
+        abort(404)
     index = max(0, min(request.args.get("index", 0, type=int), 999))
     row = row_form(prefix=f"{kind}-{index}-")
     return render_template("accounts/_cv_row.html", kind=kind, row=row, index=index, oob=True)
-
-
-@bp.get("/profile/cv/rows/removed")
-@login_required
-def cv_row_removed():
-    """Nothing: htmx's ``hx-swap="delete"`` drops the row; the form is saved explicitly."""
-    return ""
 
 
 @bp.post("/profile/avatar")
@@ -137,7 +130,6 @@ def upload_avatar():
 @login_required
 def delete_avatar():
     """Go back to initials."""
-    AvatarForm().validate_on_submit()  # CSRF only
     accounts.remove_avatar(current_user)
     flash("Photo removed.", "info")
     return hx_redirect(url_for("accounts.profile"))
