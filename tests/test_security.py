@@ -242,9 +242,9 @@ def test_mail_link_is_built_on_base_url_not_the_request_host(app):
         assert mail.link("auth.reset", token="abc") == "http://localhost/auth/reset/abc"
 
 
-def test_forwarded_for_is_ignored_without_a_trusted_proxy(app, client, make_user):
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(app, client, monkeypatch):
     """With PROXY_HOPS=0 a client cannot pick its own IP to dodge per-IP limits."""
-    app.config["LOGIN_LIMIT_PER_IP"] = "2 per minute"
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_IP", "2 per minute")
     for number in range(3):
         response = client.post(
             "/auth/login",
