@@ -102,6 +102,7 @@ def test_clearing_optional_fields(client, member):
         ("slug", "Not A Slug!", "lowercase"),
         ("slug", "admin", "reserved"),
         ("budget_max", "100", "at least the minimum"),
+        ("budget_max", "20000001", "at most 20,000,000 USD"),  # past the 32-bit cents column
         ("display_name", "", "required"),
     ],
 )

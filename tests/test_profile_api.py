@@ -170,6 +170,18 @@ def test_patch_profile_refuses_bad_input_atomically(client, member, auth, change
     assert profile.company is None and profile.avatar_url is None and profile.email == member.email
 
 
+def test_budget_is_capped_below_the_32_bit_column(client, member, auth):
+    """2,000,000,000 cents is the most; one more is a 422 (PostgreSQL would otherwise fail with a 500)."""
+    top = {"budget_min": 2_000_000_000, "budget_max": 2_000_000_000}
+    assert client.patch("/api/v1/profile", json=top, headers=auth.headers()).status_code == 200
+    assert (stored(member).budget_min, stored(member).budget_max) == (2_000_000_000, 2_000_000_000)
+    for amount in (2_000_000_001, 2_147_483_648, 10**11):
+        response = client.patch("/api/v1/profile", json={"budget_max": amount}, headers=auth.headers())
+        error = assert_json_error(response, 422, "validation_failed")
+        assert error["details"]["budget_max"] == ["Must be at most 20,000,000 USD (2,000,000,000 cents)."]
+    assert stored(member).budget_max == 2_000_000_000
+
+
 def test_patch_profile_slug_of_another_member(client, member, auth, make_user):
     other = make_user()
     taken = other.profile.slug

@@ -9,7 +9,12 @@ from webapp.accounts.models import Profile
 
 _STR = {"type": ["string", "null"]}
 _BOOL = {"type": "boolean"}
-_MONEY = {"type": ["integer", "null"], "minimum": 0, "description": "Amount in cents"}
+_MONEY = {
+    "type": ["integer", "null"],
+    "minimum": 0,
+    "maximum": validation.MAX_MONEY_CENTS,
+    "description": "Amount in cents",
+}
 
 PROFILE_WRITABLE: dict[str, Any] = {
     "first_name": {**_STR, "maxLength": 100},

@@ -184,8 +184,13 @@ categories = tags(10)
 skills = tags(50, each_max=60)
 
 
+# The budget columns are 32-bit integers: PostgreSQL refuses anything above 2,147,483,647, so the
+# rule stops at a round number below it rather than letting the database answer with a 500.
+MAX_MONEY_CENTS = 2_000_000_000
+
+
 def money(value: Any) -> int | None:
-    """A non-negative whole amount in cents."""
+    """A non-negative whole amount in cents that fits the budget columns."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
@@ -194,8 +199,10 @@ def money(value: Any) -> int | None:
         amount = int(value)
     except ValueError:
         raise ValueError("Must be a whole number of cents.") from None
-    if amount < 0 or amount > 10**11:
-        raise ValueError("Must be between 0 and 1,000,000,000.")
+    if amount < 0:
+        raise ValueError("Must not be negative.")
+    if amount > MAX_MONEY_CENTS:
+        raise ValueError(f"Must be at most {MAX_MONEY_CENTS // 100:,} USD ({MAX_MONEY_CENTS:,} cents).")
     return amount
 
 
