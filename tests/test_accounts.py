@@ -455,6 +455,8 @@ def test_cv_row_error_is_shown_inside_its_row(client, member):
     end_input = re.search(r'<input[^>]*name="experience-\d-end"[^>]*value="2020-01"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in end_input
     assert "The end date is before the start date." in html
+    # The section's summary stays above the form, named after its section.
+    assert re.search(r'role="alert">\s*<p>Experience: Entry 2, end: The end date', html)
     start_inputs = re.findall(r'<input[^>]*name="experience-\d-start"[^>]*>', html)
     assert not any('aria-invalid="true"' in tag for tag in start_inputs)
 

@@ -92,7 +92,8 @@ class CVForm(FlaskForm):
         """The CV document, without rows left completely empty.
 
         ``kept_rows`` remembers which form entry each stored row came from, so that an error
-        about ``experience.1`` can be shown inside the right row of the form.
+        about ``experience.1`` can be shown inside the right row of the form
+        (``apply_errors(form, error, entries=form.kept_rows)``).
         """
         self.kept_rows: dict[str, list[int]] = {}
 
@@ -113,18 +114,6 @@ class CVForm(FlaskForm):
             "skills": self.skills.data or "",
             "links": filled("links"),
         }
-
-    def show_row_errors(self, details: dict[str, list[str]]) -> None:
-        """Put ``experience.1.title``-style errors on the fields of the rows they belong to."""
-        for path, messages in details.items():
-            kind, _, rest = path.partition(".")
-            row, _, name = rest.partition(".")
-            if kind not in self.kept_rows or not row.isdigit() or int(row) >= len(self.kept_rows[kind]):
-                continue
-            entry = getattr(self, kind).entries[self.kept_rows[kind][int(row)]]
-            field = entry.form._fields.get(name)
-            if field is not None:
-                field.errors = list(field.errors or []) + list(messages)
 
 
 class AvatarForm(FlaskForm):

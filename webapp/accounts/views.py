@@ -51,7 +51,6 @@ def _profile_page(status: int = 200, **overrides):
         "form": _profile_form(),
         "cv_form": _cv_form(),
         "avatar_form": AvatarForm(),
-        "cv_errors": {},
     }
     context.update(overrides)
     return render_template("accounts/profile.html", **context), status
@@ -89,9 +88,8 @@ def save_cv():
         try:
             accounts.replace_cv(current_user, form.document())
         except ServiceError as exc:
-            form.show_row_errors(exc.details)
-            section_errors = {k: v for k, v in exc.details.items() if "." not in k}
-            return _profile_page(422, cv_form=form, cv_errors=section_errors)
+            apply_errors(form, exc, entries=form.kept_rows)
+            return _profile_page(422, cv_form=form)
         flash("CV saved.", "success")
         return redirect(url_for("accounts.profile") + "#cv", 303)
     return _profile_page(422, cv_form=form)

@@ -1,0 +1,71 @@
+"""``apply_errors``: service error paths (dotted like the API's) shown on the right fields."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+from wtforms import FieldList, Form, FormField, StringField
+
+from webapp.errors import ValidationFailed
+from webapp.forms import apply_errors, find_field
+
+
+class Row(Form):
+    title = StringField("Role")
+
+
+class Document(Form):
+    headline = StringField("Headline")
+    experience = FieldList(FormField(Row))
+
+
+@pytest.fixture
+def form():
+    """Rows 0, 3 and 5 came from the browser (rows between were removed there)."""
+    data = MultiDict({"experience-0-title": "A", "experience-3-title": "", "experience-5-title": "C"})
+    return Document(formdata=data)
+
+
+def failed(details: dict) -> ValidationFailed:
+    return ValidationFailed("Some fields need your attention.", details=details)
+
+
+def test_dotted_path_walks_lists_and_subforms(form):
+    apply_errors(form, failed({"headline": ["Too long."], "experience.2.title": ["Required."]}))
+    assert form.headline.errors == ["Too long."]
+    assert [list(entry.form.title.errors) for entry in form.experience] == [[], [], ["Required."]]
+    assert form.form_errors == []
+
+
+def test_entries_map_the_services_positions_to_form_rows(form):
+    """The form sent rows 0 and 2 (the blank one left out): the service's item 1 is form row 2."""
+    apply_errors(form, failed({"experience.1.title": ["Required."]}), entries={"experience": [0, 2]})
+    assert [list(entry.form.title.errors) for entry in form.experience] == [[], [], ["Required."]]
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("experience", "Experience: Entry 2, role: Required."),  # a whole list has no place of its own
+        ("experience.7.title", "Experience: Entry 2, role: Required."),  # no such row
+        ("experience.x.title", "Experience: Entry 2, role: Required."),
+        ("experience.0", "Experience: Entry 2, role: Required."),  # a whole row
+        ("experience.0.nope", "Experience: Entry 2, role: Required."),
+        ("body", "Entry 2, role: Required."),  # not a field at all
+        ("validate", "Entry 2, role: Required."),  # a form attribute is not a field
+    ],
+)
+def test_paths_without_a_field_become_form_errors(form, path, expected):
+    apply_errors(form, failed({path: ["Entry 2, role: Required."]}))
+    assert form.form_errors == [expected]
+    assert all(not entry.form.title.errors for entry in form.experience)
+
+
+def test_service_error_without_details_is_a_form_error(form):
+    apply_errors(form, ValidationFailed("Try again later."))
+    assert form.form_errors == ["Try again later."]
+
+
+def test_find_field_out_of_range_mapping(form):
+    assert find_field(form, "experience.5.title", {"experience": [0, 1]}) is None
+    assert find_field(form, "experience.1.title", {"experience": [0, 1]}) is form.experience[1].form.title
