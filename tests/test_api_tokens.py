@@ -292,3 +292,32 @@ def test_successful_logins_do_not_use_up_the_account_limit(app, client, user):
             environ_base={"REMOTE_ADDR": f"10.1.0.{n + 1}"},
         )
         assert response.status_code == 200
+
+
+def test_password_change_signs_out_api_clients(client, auth, user):
+    """A refresh token issued before a password change is refused afterwards."""
+    issued = tokens(client, user.email)
+    auth.login(user.email)
+    form = {
+        "pw-current_password": PASSWORD,
+        "pw-new_password": "an-entirely-new-passphrase-42",
+        "csrf_token": auth.csrf("/settings/security"),
+    }
+    assert client.post("/settings/security/password", data=form).status_code == 303
+    assert_json_error(refresh(client, issued["refreshToken"]), 401)
+
+
+def test_password_reset_signs_out_api_clients(client, user):
+    from webapp.auth import service as auth_service
+    from webapp.auth import tokens as mailed_tokens
+
+    issued = tokens(client, user.email)
+    token = mailed_tokens.make("reset", auth_service._reset_claims(user))
+    auth_service.reset_password(token, "an-entirely-new-passphrase-42")
+    assert_json_error(refresh(client, issued["refreshToken"]), 401)
+
+
+def test_sign_in_with_a_nul_in_the_email_is_a_plain_refusal(client):
+    """PostgreSQL refuses NUL bytes in text; the answer must still be the usual 401."""
+    response = login(client, "a\x00@example.com", "whatever-password")
+    assert_json_error(response, 401, "invalid_credentials")

@@ -535,3 +535,40 @@ def test_no_reset_mail_for_suspended_account(client, make_user, mailbox):
     user = make_user(is_suspended=True)
     assert _forgot(client, user.email).status_code == 200
     assert mailbox.messages == []
+
+
+def test_simultaneous_sign_ups_with_one_email_give_one_account(app):
+    """The unique index settles the race; the losers get a 409, not a 500 (PostgreSQL only:
+    SQLite's in-memory test database has one shared connection, so there is no race)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from tests.conftest import is_postgres
+    from webapp.auth import service as auth_service
+    from webapp.auth.models import User
+    from webapp.errors import Conflict
+    from webapp.extensions import db
+
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    barrier, outcomes = threading.Barrier(4), []
+
+    def sign_up():
+        with app.app_context():
+            barrier.wait()
+            try:
+                auth_service.register("race@example.com", PASSWORD, "Racer", send_mail=False)
+                outcomes.append("created")
+            except Conflict:
+                outcomes.append("conflict")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sign_up) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict"] * 3 + ["created"]
+    assert db.session.scalar(sa.select(sa.func.count()).where(User.email == "race@example.com")) == 1

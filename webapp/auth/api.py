@@ -129,23 +129,12 @@ def _string(body: dict[str, Any], name: str, required: bool = True) -> str:
 )
 def register():
     """Seed 004's register: the account, its profile, and a first token pair."""
-    from webapp.accounts import service as accounts
-    from webapp.accounts import validation
-
     body = json_body()
     email, password = _string(body, "email"), _string(body, "password")
     first, last = _string(body, "firstName", False), _string(body, "lastName", False)
     name = _string(body, "displayName", False) or " ".join(p for p in (first, last) if p) or email.split("@")[0]
-    # Check the optional profile fields first, so that bad input creates no account.
-    extra, errors = validation.clean_fields(
-        {k: v for k, v in (("first_name", first), ("last_name", last), ("phone", body.get("phone"))) if v},
-        validation.PROFILE_FIELDS,
-    )
-    if errors:
-        raise ValidationFailed("Some fields need your attention.", details=errors)
-    user = auth.register(email, password, name)
-    if extra:
-        accounts.update_profile(user, extra)
+    profile = {k: v for k, v in (("first_name", first), ("last_name", last), ("phone", body.get("phone"))) if v}
+    user = auth.register(email, password, name, profile=profile)
     return ok(_session_json(user, access.issue_pair(user, request.user_agent.string)), 201)
 
 

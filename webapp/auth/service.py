@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from webapp import mail
 from webapp.activity import service as activity
@@ -59,7 +60,10 @@ def lookup_key(raw: str) -> str:
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    email = (email or "").strip().lower()
+    if not email or "\x00" in email:  # PostgreSQL refuses NUL in text; no account can match
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == email))
 
 
 def member_role() -> Role:
@@ -76,9 +80,24 @@ def member_role() -> Role:
     return role
 
 
-def register(email: str, password: str, display_name: str, *, send_mail: bool = True) -> User:
-    """Create a member with an empty profile and default settings; mail a verification link."""
-    from webapp.accounts import service as accounts
+def _email_taken() -> Conflict:
+    return Conflict(
+        "An account with this email already exists.",
+        details={"email": ["An account with this email already exists. Sign in instead?"]},
+    )
+
+
+def register(
+    email: str,
+    password: str,
+    display_name: str,
+    *,
+    profile: dict[str, Any] | None = None,
+    send_mail: bool = True,
+) -> User:
+    """Create a member with a profile and default settings in one transaction; mail a
+    verification link. ``profile`` holds optional profile fields (the API's firstName…)."""
+    from webapp.accounts import validation
 
     email = normalize_email(email)
     display_name = (display_name or "").strip()
@@ -87,18 +106,36 @@ def register(email: str, password: str, display_name: str, *, send_mail: bool = 
     if len(display_name) > 100:
         raise ValidationFailed("Name is too long.", details={"display_name": ["At most 100 characters."]})
     check_password(password, email=email, names=(display_name,))
+    extra, errors = validation.clean_fields(profile or {}, validation.PROFILE_FIELDS)
+    if errors:
+        raise ValidationFailed("Some fields need your attention.", details=errors)
     if find_by_email(email) is not None:
-        raise Conflict(
-            "An account with this email already exists.",
-            details={"email": ["An account with this email already exists. Sign in instead?"]},
-        )
+        raise _email_taken()
+    for attempt in range(2):
+        try:
+            user = _create_member(email, password, display_name, extra)
+            break
+        except IntegrityError:
+            # Two sign-ups at once: the unique indexes decide. A lost race for the email is a
+            # 409; a lost race for the generated slug is retried once with a fresh one.
+            db.session.rollback()
+            if find_by_email(email) is not None or attempt:
+                raise _email_taken() from None
+    if send_mail:
+        send_verification(user)
+    return user
+
+
+def _create_member(email: str, password: str, display_name: str, profile: dict[str, Any]) -> User:
+    from webapp.accounts import service as accounts
+
     user = User(email=email, password_hash=passwords.hash_password(password), role=member_role())
     db.session.add(user)
     db.session.flush()
     accounts.create_defaults(user, display_name)
+    for name, value in profile.items():
+        setattr(user.profile, name, value)
     db.session.commit()
-    if send_mail:
-        send_verification(user)
     return user
 
 
@@ -212,8 +249,18 @@ def reset_password(token: str, new_password: str) -> User:
     if not user.is_verified:
         user.is_verified, user.verified_at = True, utcnow()
     db.session.commit()
-    sessions.revoke_all(user.id)
+    sign_out_everywhere(user.id)
     return user
+
+
+def sign_out_everywhere(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
+    """End every browser session (but ``except_token``'s) and every API refresh token: after a
+    password change or reset, nothing signed in with the old password may stay signed in."""
+    from webapp.auth import access
+
+    count = sessions.revoke_all(user_id, except_token=except_token)
+    access.revoke_all_for(user_id)
+    return count
 
 
 # --- Changes from /settings/security ------------------------------------------------------
@@ -239,7 +286,7 @@ def change_password(user: User, current_password: str, new_password: str, *, kee
     _set_password(user, new_password)
     activity.record("password_change", user_id=user.id)
     db.session.commit()
-    sessions.revoke_all(user.id, except_token=keep_token)
+    sign_out_everywhere(user.id, except_token=keep_token)
 
 
 def request_email_change(user: User, new_email: str, password: str) -> str:

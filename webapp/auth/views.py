@@ -243,8 +243,7 @@ def change_email():
 @login_required
 def revoke_other_sessions():
     """Sign out every other browser; their cookies stop working at once."""
-    ConfirmForm().validate_on_submit()
-    count = sessions.revoke_all(current_user.id, except_token=current_user.get_id())
+    count = auth.sign_out_everywhere(current_user.id, except_token=current_user.get_id())
     flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
     return hx_redirect(url_for("auth.security"))
 
