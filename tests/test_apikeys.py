@@ -31,7 +31,7 @@ def stored(key_id) -> ApiKey:
 def manager(make_user):
     """A member and a key that may manage keys."""
     user = make_user()
-    key, secret = make_key(user, ["keys:read", "keys:manage", "profile:read"], name="manager")
+    key, secret = make_key(user, ["keys:read", "keys:manage", "profile:read", "profile:write"], name="manager")
     return user, key, secret
 
 
@@ -202,7 +202,7 @@ def test_member_cannot_grant_staff_scopes(client, manager):
 
 def test_staff_can_grant_staff_scopes(client, make_user):
     admin = make_staff(make_user())
-    _, manage = make_key(admin, ["keys:manage"])
+    _, manage = make_key(admin, ["keys:manage", "users:read"])
     response = client.post(
         "/api/v1/api-keys", headers=bearer(manage), json={"name": "x", "permissions": ["users:read"]}
     )
@@ -240,6 +240,7 @@ def test_create_validation(client, manager, body, field):
 
 def test_update_fields(client, manager):
     user, _, manage = manager
+    next_year = utcnow().year + 1
     key, _ = make_key(user, ["profile:read"], name="script")
     response = client.patch(
         f"/api/v1/api-keys/{key.id}",
@@ -248,13 +249,13 @@ def test_update_fields(client, manager):
             "name": "Renamed",
             "permissions": ["profile:write", "profile:read"],
             "rate_limit": 10,
-            "expires_at": "2099-01-31T00:00:00Z",
+            "expires_at": f"{next_year}-01-31T00:00:00-05:00",
         },
     )
     assert response.status_code == 200, response.get_json()
     data = response.get_json()["data"]
     assert data["name"] == "Renamed" and data["permissions"] == ["profile:read", "profile:write"]
-    assert data["rate_limit"] == 10 and data["expires_at"].startswith("2099-01-31T00:00:00")
+    assert data["rate_limit"] == 10 and data["expires_at"] == f"{next_year}-01-31T05:00:00+00:00"
     assert_json_error(
         client.patch(f"/api/v1/api-keys/{key.id}", headers=bearer(manage), json={"status": "revoked"}),
         422,
@@ -393,7 +394,7 @@ def test_create_on_the_page_with_htmx_shows_the_secret_once(client, member, auth
 
 
 def test_create_without_htmx_renders_the_page(client, member, auth):
-    response = client.post(PAGE, data=_form(auth.csrf(PAGE), expires_on="2099-03-01"))
+    response = client.post(PAGE, data=_form(auth.csrf(PAGE), expires_on=f"{utcnow().year + 2}-03-01"))
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html and len(SECRET.findall(html)) >= 1
     row = db.session.scalar(sa.select(ApiKey).where(ApiKey.user_id == member.id))

@@ -105,14 +105,15 @@ def test_counts_for_a_deleted_member_or_key_are_dropped(app, make_user, monkeypa
 
 
 def test_list_shows_current_counts(app, client, make_user, monkeypatch):
-    """The key list flushes first, so the owner never sees a stale count."""
+    """The key list adds the buffered uses, so the owner never sees a stale count; it writes nothing."""
     monkeypatch.setitem(app.config, "USAGE_FLUSH_SECONDS", 3600)
     counter.flush()
     user = make_user()
-    _, secret = make_key(user, ["profile:read", "keys:read"])
+    key, secret = make_key(user, ["profile:read", "keys:read"])
     client.get("/api/v1/profile", headers=bearer(secret))
     listing = client.get("/api/v1/api-keys", headers=bearer(secret)).get_json()["data"]
     assert listing[0]["usage_count"] == 2
+    assert key_row(key).usage_count == 0 and calls(user) == {}
 
 
 # --- Redis ---------------------------------------------------------------------------------------
@@ -138,6 +139,25 @@ def test_redis_buffer_counts_and_flushes(app, client, make_user, redis_url, monk
     assert key_row(key).usage_count == 4 and key_row(key).last_used_at is not None
     assert not redis.exists(counter.CALLS_HASH) and not redis.exists(counter.KEY_USES_HASH)
     assert not [k for k in redis.keys("folio:usage:*flushing*")]
+
+
+def test_redis_pending_uses_are_read_without_draining(app, client, make_user, redis_url, monkeypatch):
+    from redis import Redis
+
+    redis = Redis.from_url(redis_url)
+    monkeypatch.setitem(app.config, "USAGE_FLUSH_SECONDS", 3600)
+    redis.set(counter.FLUSH_LOCK, 1, ex=3600)  # a flush already ran this interval
+    user = make_user()
+    key, secret = make_key(user, ["profile:read", "keys:read"])
+    for _ in range(2):
+        client.get("/api/v1/profile", headers=bearer(secret))
+    assert counter.pending_key_uses([key.id])[key.id].uses == 2
+    page = client.get("/api/v1/api-keys", headers=bearer(secret)).get_json()["data"]
+    assert page[0]["usage_count"] == 3 and page[0]["last_used_at"] is not None
+    assert int(redis.hget(counter.KEY_USES_HASH, str(key.id))) == 3  # still buffered for the flush
+    assert key_row(key).usage_count == 0
+    counter.flush()
+    assert key_row(key).usage_count == 3 and counter.pending_key_uses([key.id]) == {}
 
 
 def test_redis_flush_is_enqueued_once_per_interval(app, client, make_user, redis_url, monkeypatch):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, make_response, request
 
 from webapp.api import scopes as scope_registry
 from webapp.api.auth import authenticate, require_permission, require_scope
@@ -171,3 +171,10 @@ def ok(data: Any, status: int = 200, **meta: Any):
 
 def no_content():
     return "", 204
+
+
+def no_store(result: Any):
+    """An answer that carries a secret (an API key, a token): no browser or proxy may keep it."""
+    response = make_response(result)
+    response.headers["Cache-Control"] = "no-store"
+    return response

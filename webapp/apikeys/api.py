@@ -1,15 +1,24 @@
-"""API keys over JSON (seed 000 §4). Keys may manage keys only with ``keys:manage``."""
+"""API keys over JSON (seed 000 §4). Keys may manage keys only with ``keys:manage``, and never
+hand out more than they hold: a scope the calling key lacks is a 403 ``insufficient_scope``
+naming it, a rate limit above its own a 403 ``forbidden`` (see ``service.Ceiling``)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
 from webapp.api import scopes
-from webapp.api.endpoint import endpoint, json_body, no_content, ok
+from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
 from webapp.apikeys import schemas
 from webapp.apikeys import service as apikeys
 
 bp = Blueprint("apikeys_api", __name__, url_prefix="/api/v1")
+
+
+def _ceiling(principal) -> apikeys.Ceiling | None:
+    """A key's own scopes and rate bound what it grants; sessions and tokens hold all their member's."""
+    if principal.via != "key":
+        return None
+    return apikeys.Ceiling(scopes=principal.scopes, rate_limit=principal.api_key_rate_limit)
 
 
 @endpoint(
@@ -37,8 +46,8 @@ def list_keys(principal):
     status=201,
 )
 def create_key(principal):
-    key, secret = apikeys.create_key(principal.user, json_body())
-    return ok(schemas.key_json(key, secret), 201)
+    key, secret = apikeys.create_key(principal.user, json_body(), _ceiling(principal))
+    return no_store(ok(schemas.key_json(key, secret), 201))
 
 
 @endpoint(
@@ -52,7 +61,7 @@ def create_key(principal):
     response=schemas.KEY_SCHEMA,
 )
 def update_key(principal, key_id: str):
-    return ok(schemas.key_json(apikeys.update_key(principal.user, key_id, json_body())))
+    return ok(schemas.key_json(apikeys.update_key(principal.user, key_id, json_body(), _ceiling(principal))))
 
 
 @endpoint(
@@ -65,8 +74,8 @@ def update_key(principal, key_id: str):
     response=schemas.KEY_WITH_SECRET_SCHEMA,
 )
 def regenerate_key(principal, key_id: str):
-    key, secret = apikeys.regenerate_key(principal.user, key_id)
-    return ok(schemas.key_json(key, secret))
+    key, secret = apikeys.regenerate_key(principal.user, key_id, _ceiling(principal))
+    return no_store(ok(schemas.key_json(key, secret)))
 
 
 @endpoint(

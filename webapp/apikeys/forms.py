@@ -1,16 +1,22 @@
-"""The key form: name, permissions (checkboxes from the scope registry), expiry, rate limit."""
+"""The key form: name, permissions (checkboxes from the scope registry), expiry, rate limit.
+
+It renders the fields and carries the CSRF token; the rules live in ``apikeys.service``, whose
+messages ``show`` puts next to the fields, so the page and the JSON API refuse the same things.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, SelectMultipleField, StringField, widgets
+from wtforms.validators import Optional
 
 from webapp.api import scopes
-from webapp.forms import choices
+from webapp.errors import ServiceError
+from webapp.forms import apply_errors, choices
+from webapp.timeutil import to_zone
 
 
 class CheckboxesField(SelectMultipleField):
@@ -19,32 +25,53 @@ class CheckboxesField(SelectMultipleField):
 
 
 class ApiKeyForm(FlaskForm):
-    name = StringField(
-        "Name",
-        validators=[DataRequired(), Length(max=200)],
-        description="So you can tell keys apart, e.g. “Zapier” or “Reporting script”.",
-    )
-    permissions = CheckboxesField("Permissions", validators=[DataRequired("Choose at least one permission.")])
+    name = StringField("Name", description="So you can tell keys apart, e.g. “Zapier” or “Reporting script”.")
+    # validate_choice off: the service says which scopes this member's role may grant.
+    permissions = CheckboxesField("Permissions", validate_choice=False)
     expires_on = DateField(
         "Expires on", validators=[Optional()], description="Leave empty for a key that never expires."
     )
-    rate_limit = IntegerField(
-        "Rate limit (requests per hour)", default=1000, validators=[DataRequired(), NumberRange(min=1, max=100_000)]
+    # Text, not IntegerField: the service's cleaner parses it and words the error.
+    rate_limit = StringField(
+        "Rate limit (requests per hour)", default="1000", widget=widgets.NumberInput(min=1, step=1)
     )
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
         self.permissions.choices = choices((name, name) for name in scopes.available_to(member))
 
+    @classmethod
+    def from_key(cls, key, timezone: str, **kwargs) -> ApiKeyForm:
+        """The form filled from ``key``: the inverse of ``changes``."""
+        local = to_zone(key.expires_at, timezone)
+        data = {
+            "name": key.name,
+            "permissions": key.permissions,
+            "rate_limit": key.rate_limit,
+            # expires_at is the midnight that ends the last full day the key works.
+            "expires_on": (local - timedelta(seconds=1)).date() if local else None,
+        }
+        return cls(formdata=None, data=data, **kwargs)
+
     def changes(self, timezone: str) -> dict:
         """Service input; the expiry is the end of the chosen day in the member's time zone."""
-        expires_at = None
-        if self.expires_on.data:
-            local_end = datetime.combine(self.expires_on.data + timedelta(days=1), time.min, ZoneInfo(timezone))
-            expires_at = local_end
         return {
             "name": self.name.data,
             "permissions": self.permissions.data or [],
             "rate_limit": self.rate_limit.data,
-            "expires_at": expires_at,
+            "expires_at": self._end_of(self.expires_on.data, timezone),
         }
+
+    @staticmethod
+    def _end_of(day, timezone: str) -> datetime | None:
+        if day is None:
+            return None
+        try:
+            return datetime.combine(day + timedelta(days=1), time.min, ZoneInfo(timezone))
+        except OverflowError:  # the end of 9999-12-31: too far, and the service says how far is allowed
+            return datetime.max.replace(tzinfo=UTC)
+
+    def show(self, error: ServiceError) -> None:
+        """The service's errors next to their fields (its ``expires_at`` is this ``expires_on``)."""
+        error.details = {("expires_on" if k == "expires_at" else k): v for k, v in error.details.items()}
+        apply_errors(self, error)

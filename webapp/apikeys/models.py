@@ -42,6 +42,22 @@ class ApiKey(db.Model):
         sa.CheckConstraint("rate_limit BETWEEN 1 AND 100000", name="rate_limit"),
     )
 
+    # Uses still in the usage buffer (see ``webapp.usage.counter``), filled in by the listing
+    # so that pages show current counts without writing them; never stored from here.
+    pending_uses = 0
+    pending_last_used_at = None  # a datetime once set; left unannotated so the ORM does not map it
+
+    @property
+    def current_usage_count(self) -> int:
+        """The stored count plus the uses the next flush will add."""
+        return self.usage_count + self.pending_uses
+
+    @property
+    def current_last_used_at(self) -> datetime | None:
+        """The later of the stored last use and the newest buffered one."""
+        stamps = [stamp for stamp in (self.last_used_at, self.pending_last_used_at) if stamp is not None]
+        return max(stamps, default=None)
+
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or utcnow())
 

@@ -6,60 +6,66 @@ Every function takes the owner; a key id that belongs to someone else is simply 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
+from webapp.accounts.validation import clean_fields, integer, text
 from webapp.api import scopes as scope_registry
 from webapp.apikeys import keys
 from webapp.apikeys.models import KEY_STATUSES, ApiKey
 from webapp.auth.models import User
-from webapp.errors import NotFound, Unauthorized, ValidationFailed, parse_uuid
+from webapp.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, parse_uuid
 from webapp.extensions import db
 from webapp.notify import notify
 from webapp.timeutil import utcnow
+from webapp.usage import counter as usage_counter
 
 MAX_KEYS_PER_MEMBER = 50
 MAX_RATE_LIMIT = 100_000
+DEFAULT_RATE_LIMIT = 1000
+MAX_LIFETIME = timedelta(days=5 * 365 + 1)  # five years, a leap day included
+CREATABLE = ("name", "permissions", "rate_limit", "expires_at")
+EDITABLE = (*CREATABLE, "status")
 
 
-def _clean_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("Give the key a name.")
-    if len(value.strip()) > 200:
-        raise ValueError("At most 200 characters.")
-    return value.strip()
+@dataclass(frozen=True)
+class Ceiling:
+    """What an API key calling these functions holds, and so the most it may hand out.
+
+    Without a ceiling (pages, sessions, access tokens) the member's role is the only limit;
+    with one, a ``keys:manage`` key cannot mint or widen a key beyond its own scopes and rate.
+    """
+
+    scopes: frozenset[str]
+    rate_limit: int
 
 
-def _clean_permissions(value: Any, user: User) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("Must be a list of scope names.")
-    unknown = sorted(set(value) - set(scope_registry.SCOPES))
-    if unknown:
-        raise ValueError(f"Unknown scope: {', '.join(unknown)}.")
-    not_allowed = sorted(set(value) - set(scope_registry.available_to(user)))
-    if not_allowed:
-        raise ValueError(f"Your role cannot grant: {', '.join(not_allowed)}.")
-    if not value:
-        raise ValueError("Choose at least one permission.")
-    return [name for name in scope_registry.SCOPES if name in value]  # registry order, no repeats
+def _permissions(user: User) -> Callable[[Any], list[str]]:
+    """Scope names from the registry that ``user``'s role may grant, in registry order."""
+
+    def clean(value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("Must be a list of scope names.")
+        unknown = sorted(set(value) - set(scope_registry.SCOPES))
+        if unknown:
+            raise ValueError(f"Unknown scope: {', '.join(unknown)}.")
+        not_allowed = sorted(set(value) - set(scope_registry.available_to(user)))
+        if not_allowed:
+            raise ValueError(f"Your role cannot grant: {', '.join(not_allowed)}.")
+        if not value:
+            raise ValueError("Choose at least one permission.")
+        return [name for name in scope_registry.SCOPES if name in value]  # no repeats
+
+    return clean
 
 
-def _clean_rate_limit(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("Must be a whole number.")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError("Must be a whole number.") from None
-    if not 1 <= number <= MAX_RATE_LIMIT:
-        raise ValueError(f"Between 1 and {MAX_RATE_LIMIT:,} requests per hour.")
-    return number
-
-
-def _clean_expiry(value: Any) -> datetime | None:
+def _expiry(value: Any) -> datetime | None:
+    """An aware date-time in the next five years (later ones overflow on the way to UTC)."""
     if value in (None, ""):
         return None
     if isinstance(value, str):
@@ -71,51 +77,63 @@ def _clean_expiry(value: Any) -> datetime | None:
         raise ValueError("Use an ISO 8601 date-time.")
     if value.tzinfo is None:
         raise ValueError("Include a time zone, e.g. 2027-01-31T00:00:00Z.")
-    if value <= utcnow():
+    now = utcnow()
+    if value <= now:
         raise ValueError("The expiry must be in the future.")
-    return value
+    if value - now > MAX_LIFETIME:  # aware subtraction never builds a datetime, so it cannot overflow
+        raise ValueError(f"At most five years from now (by {(now + MAX_LIFETIME):%Y-%m-%d}).")
+    return value.astimezone(UTC)
 
 
-def _clean_status(value: Any) -> str:
+def _status(value: Any) -> str:
     if value not in KEY_STATUSES:
         raise ValueError("Either 'active' or 'disabled'.")
     return value
 
 
-RULES = {
-    "name": _clean_name,
-    "rate_limit": _clean_rate_limit,
-    "expires_at": _clean_expiry,
-    "status": _clean_status,
-}
-
-
-def _validate(
-    user: User, changes: dict[str, Any], allowed: tuple[str, ...], required: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """Clean every field, collecting all problems (missing ones too) into one 422."""
-    cleaned: dict[str, Any] = {}
-    errors = {name: ["This field is required."] for name in required if name not in changes}
-    for name, value in changes.items():
-        if name not in allowed:
-            errors[name] = ["Unknown or read-only field."]
-            continue
-        try:
-            cleaned[name] = _clean_permissions(value, user) if name == "permissions" else RULES[name](value)
-        except ValueError as exc:
-            errors[name] = [str(exc)]
+def _validate(user: User, changes: dict[str, Any], fields: tuple[str, ...], required: tuple[str, ...] = ()):
+    """Clean every field with the shared cleaners, collecting all problems into one 422."""
+    rules = {
+        "name": text(200, required=True),
+        "permissions": _permissions(user),
+        "rate_limit": integer(1, MAX_RATE_LIMIT),
+        "expires_at": _expiry,
+        "status": _status,
+    }
+    cleaned, errors = clean_fields(changes, {name: rules[name] for name in fields})
+    errors.update({name: ["This field is required."] for name in required if name not in changes})
     if errors:
         raise ValidationFailed("Some fields need your attention.", details=errors)
     return cleaned
 
 
-def list_keys(user: User) -> list[ApiKey]:
-    """The member's keys, newest first (at most ``MAX_KEYS_PER_MEMBER`` exist)."""
-    from webapp.usage.counter import flush
+def _within(ceiling: Ceiling | None, permissions: list[str] | None, rate_limit: int | None) -> None:
+    """403 when a key would hand out a scope it lacks or a rate above its own."""
+    if ceiling is None:
+        return
+    beyond = [name for name in permissions or [] if name not in ceiling.scopes]
+    if beyond:
+        raise Forbidden(
+            f"This key lacks the '{beyond[0]}' scope, so it cannot grant it.",
+            code="insufficient_scope",
+            details={"required_scope": beyond[0], "permissions": [f"Not held by this key: {', '.join(beyond)}."]},
+        )
+    if rate_limit is not None and rate_limit > ceiling.rate_limit:
+        raise Forbidden(
+            f"This key's own rate limit is {ceiling.rate_limit:,} per hour; it cannot grant more.",
+            details={"rate_limit": [f"At most {ceiling.rate_limit:,}, the calling key's own limit."]},
+        )
 
-    flush()  # show usage counts as of now, not as of the last periodic flush
+
+def list_keys(user: User) -> list[ApiKey]:
+    """The member's keys, newest first, with uses still in the buffer counted (nothing written)."""
     query = sa.select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at.desc())
-    return list(db.session.scalars(query))
+    found = list(db.session.scalars(query))
+    pending = usage_counter.pending_key_uses([key.id for key in found])
+    for key in found:
+        if key.id in pending:
+            key.pending_uses, key.pending_last_used_at = pending[key.id]
+    return found
 
 
 def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
@@ -127,12 +145,11 @@ def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
     return key
 
 
-def create_key(user: User, data: dict[str, Any]) -> tuple[ApiKey, str]:
+def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None) -> tuple[ApiKey, str]:
     """A new key and its secret, which is shown once and never stored."""
-    data = {"rate_limit": 1000, **data}
-    cleaned = _validate(
-        user, data, ("name", "permissions", "rate_limit", "expires_at"), required=("name", "permissions")
-    )
+    default_limit = min(DEFAULT_RATE_LIMIT, ceiling.rate_limit) if ceiling else DEFAULT_RATE_LIMIT
+    cleaned = _validate(user, {"rate_limit": default_limit, **data}, CREATABLE, required=("name", "permissions"))
+    _within(ceiling, cleaned["permissions"], cleaned["rate_limit"])
     count = db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id))
     if count >= MAX_KEYS_PER_MEMBER:
         raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
@@ -149,10 +166,11 @@ def create_key(user: User, data: dict[str, Any]) -> tuple[ApiKey, str]:
     return key, secret
 
 
-def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any]) -> ApiKey:
+def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any], ceiling: Ceiling | None = None) -> ApiKey:
     """Rename, change permissions, rate limit or expiry, disable or enable."""
     key = get_key(user, key_id)
-    cleaned = _validate(user, changes, ("name", "permissions", "rate_limit", "expires_at", "status"))
+    cleaned = _validate(user, changes, EDITABLE)
+    _within(ceiling, cleaned.get("permissions"), cleaned.get("rate_limit"))
     for name, value in cleaned.items():
         setattr(key, name, value)
     if "expires_at" in cleaned:
@@ -161,18 +179,34 @@ def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any]) -> 
     return key
 
 
-def regenerate_key(user: User, key_id: uuid.UUID | str) -> tuple[ApiKey, str]:
-    """A new secret for the same key; the old secret stops working immediately."""
+def toggle_status(user: User, key_id: uuid.UUID | str) -> ApiKey:
+    """Disable an active key (it stops working at once) or enable a disabled one."""
     key = get_key(user, key_id)
+    key.status = "disabled" if key.status == "active" else "active"
+    db.session.commit()
+    return key
+
+
+def regenerate_key(user: User, key_id: uuid.UUID | str, ceiling: Ceiling | None = None) -> tuple[ApiKey, str]:
+    """A new secret for the same key; the old secret stops working immediately.
+
+    The caller receives the key's full power, so a key may only regenerate keys within its own.
+    """
+    key = get_key(user, key_id)
+    _within(ceiling, key.permissions, key.rate_limit)
     secret = keys.generate()
     key.key_hash, key.last_four = keys.digest(secret), keys.last_four(secret)
     db.session.commit()
     return key, secret
 
 
-def delete_key(user: User, key_id: uuid.UUID | str) -> None:
-    db.session.delete(get_key(user, key_id))
+def delete_key(user: User, key_id: uuid.UUID | str) -> str:
+    """Delete the key at once; its name is returned for the confirmation."""
+    key = get_key(user, key_id)
+    name = key.name
+    db.session.delete(key)
     db.session.commit()
+    return name
 
 
 def authenticate(secret: str) -> ApiKey:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -72,6 +73,34 @@ def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None) -> 
         due = time.monotonic() - _local.last_flush >= current_app.config["USAGE_FLUSH_SECONDS"]
     if due:
         flush()
+
+
+class PendingUse(NamedTuple):
+    """A key's calls that are buffered but not yet written to its row."""
+
+    uses: int
+    last_used_at: datetime | None
+
+
+def pending_key_uses(key_ids: list[uuid.UUID]) -> dict[uuid.UUID, PendingUse]:
+    """Buffered uses per key, read without draining: pages show current counts, and only the
+    flush (one process at a time, under the Redis lock) ever writes them."""
+    if not key_ids:
+        return {}
+    fields = [str(key_id) for key_id in key_ids]
+    connection = redis_connection()
+    if connection is not None:
+        uses = [int(v) if v is not None else 0 for v in connection.hmget(KEY_USES_HASH, fields)]
+        last = [float(v) if v is not None else None for v in connection.hmget(KEY_LAST_HASH, fields)]
+    else:
+        with _local.lock:
+            uses = [_local.key_uses.get(field, 0) for field in fields]
+            last = [_local.key_last.get(field) for field in fields]
+    return {
+        key_id: PendingUse(count, datetime.fromtimestamp(stamp, tz=UTC) if stamp is not None else None)
+        for key_id, count, stamp in zip(key_ids, uses, last, strict=True)
+        if count or stamp is not None
+    }
 
 
 def _drain_redis(connection):
