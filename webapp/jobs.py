@@ -27,26 +27,40 @@ def _resolve(path: str) -> Callable[..., Any]:
 
 
 def redis_connection():
-    """A Redis client for the configured ``REDIS_URL``, or None when there is none."""
+    """The app's Redis client for ``REDIS_URL`` (one pool per URL), or None when unset.
+
+    Timeouts keep a stalled Redis from hanging requests (health checks, usage counting)."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
-    from redis import Redis
+    clients = current_app.extensions.setdefault("folio_redis", {})
+    if url not in clients:
+        from redis import Redis
 
-    return Redis.from_url(url)
+        clients[url] = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
+    return clients[url]
 
 
 def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
     """Run ``func(*args, **kwargs)`` in the background; return the rq job id if queued."""
     connection = redis_connection()
     if connection is None:
-        func(*args, **kwargs)
+        _run_in_process(func, args, kwargs)
         return None
     from rq import Queue
 
     queue = Queue(current_app.config["RQ_QUEUE"], connection=connection)
     job = queue.enqueue(execute, _dotted(func), args, kwargs, job_timeout=300, result_ttl=3600)
     return job.id
+
+
+def _run_in_process(func: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    """Without a worker the job runs now; like a queued job, its failure is logged, not raised,
+    so that a broken SMTP relay does not turn the request that queued a mail into a 500."""
+    try:
+        func(*args, **kwargs)
+    except Exception:
+        log.exception("In-process job %s failed", _dotted(func))
 
 
 def execute(path: str, args: tuple, kwargs: dict) -> Any:

@@ -212,7 +212,15 @@ def verify_email(token: str) -> User:
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if the account exists; say nothing either way (no enumeration)."""
+    """Queue the lookup and the mail: the request answers the same, equally fast, whether or
+    not the account exists (no enumeration by content or by timing)."""
+    from webapp.jobs import enqueue
+
+    enqueue(send_password_reset, (email or "")[:320])
+
+
+def send_password_reset(email: str) -> None:
+    """The job: mail a reset link if an active account has this address, else nothing."""
     try:
         email = normalize_email(email)
     except ValidationFailed:
