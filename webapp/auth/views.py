@@ -248,14 +248,6 @@ def revoke_other_sessions():
     return hx_redirect(url_for("auth.security"))
 
 
-# Pages that answer their own rate limit, so the member keeps the form and reads the reason.
-_LIMITED_FORMS = {
-    "auth.login": (LoginForm, "auth/login.html"),
-    "auth.register": (RegisterForm, "auth/register.html"),
-    "auth.forgot": (ForgotForm, "auth/forgot.html"),
-}
-
-
 def _wait_text() -> str:
     current = limiter.current_limit
     seconds = current.reset_at - time.time() if current else 60
@@ -264,23 +256,46 @@ def _wait_text() -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+def _refuse_resend(message: str):
+    # htmx swaps only 2xx and 422 answers here, and the banner must show the refusal.
+    return render("auth/resend_done.html", "auth/_resend_done.html", status=200 if is_htmx() else 429, message=message)
+
+
+def _refuse_security_form(refused_prefix: str):
+    def refuse(message: str):
+        forms = {"pw": ChangePasswordForm(prefix="pw"), "em": ChangeEmailForm(prefix="em")}
+        forms[refused_prefix].form_errors.append(message)
+        return _security_page(forms["pw"], forms["em"], 429)
+
+    return refuse
+
+
+def _refuse_on_form(form_class, template: str):
+    def refuse(message: str):
+        form = form_class()
+        form.form_errors.append(message)
+        return render_template(template, form=form), 429
+
+    return refuse
+
+
+# How each rate-limited page tells its refusal: on its own form, so the member keeps their
+# input and reads which limit was hit and how long to wait.
+_REFUSALS = {
+    "auth.login": _refuse_on_form(LoginForm, "auth/login.html"),
+    "auth.register": _refuse_on_form(RegisterForm, "auth/register.html"),
+    "auth.forgot": _refuse_on_form(ForgotForm, "auth/forgot.html"),
+    "auth.resend_verification": _refuse_resend,
+    "auth.change_password": _refuse_security_form("pw"),
+    "auth.change_email": _refuse_security_form("em"),
+}
+
+
 @bp.errorhandler(429)
 def too_many_requests(exc):
     """A rate limit, told on the page in use: which limit and how long to wait."""
     message = f"{exc.description} Please wait {_wait_text()} and try again."
-    if request.endpoint == "auth.resend_verification":
-        # htmx swaps only 2xx and 422 answers here, and the banner must show the refusal.
-        return render(
-            "auth/resend_done.html", "auth/_resend_done.html", status=200 if is_htmx() else 429, message=message
-        )
-    if request.endpoint in ("auth.change_password", "auth.change_email"):
-        password_form, email_form = ChangePasswordForm(prefix="pw"), ChangeEmailForm(prefix="em")
-        refused = password_form if request.endpoint == "auth.change_password" else email_form
-        refused.form_errors.append(message)
-        return _security_page(password_form, email_form, 429)
-    form_class, template = _LIMITED_FORMS.get(request.endpoint, (None, None))
-    if form_class is None:
+    refuse = _REFUSALS.get(request.endpoint)
+    if refuse is None:
         return render_template("errors/429.html", status=429, message=message), 429
-    form = form_class()
-    form.form_errors.append(message)
-    return render_template(template, form=form), 429
+    return refuse(message)
