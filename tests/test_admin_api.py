@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
 from tests.conftest import PASSWORD
-from webapp.auth.models import RefreshToken, User, UserSession
+from webapp.auth.models import RefreshToken, Role, User, UserSession
 from webapp.extensions import db
 
 USER_ROUTES = [
@@ -125,6 +126,11 @@ def test_search_treats_wildcards_literally(client, admin_key, people):
         ({"limit": "ten"}, "limit"),
         ({"offset": -1}, "offset"),
         ({"offset": "x"}, "offset"),
+        ({"offset": "99999999999999999999"}, "offset"),  # past the driver's 64-bit integers: was a 500
+        ({"limit": "99999999999999999999"}, "limit"),
+        ({"search": "bob\x00"}, "search"),  # PostgreSQL refuses NUL with a DataError: was a 500
+        ({"role": "admin\x00"}, "role"),
+        ({"search": "x" * 201}, "search"),
     ],
 )
 def test_bad_list_parameters_are_422(client, admin_key, params, field):
@@ -241,3 +247,71 @@ def test_admin_deletes_a_member(client, admin_key, people):
     assert_json_error(client.get("/api/v1/profile", headers=bearer(secret)), 401)
     assert_json_error(client.get(f"/api/v1/users/{target.id}", headers=bearer(key)), 404, "not_found")
     assert_json_error(client.delete(f"/api/v1/users/{uuid.uuid4()}", headers=bearer(key)), 404, "not_found")
+
+
+# --- roles:manage, the order of never-signed-in members, the query shape ----------------------------
+
+
+@pytest.fixture
+def editor_key(make_user):
+    """A staff member whose role may write members but not manage roles."""
+    editor_role = Role(name="editor", permissions=["users:read", "users:write"])
+    db.session.add(editor_role)
+    editor = make_user(email="editor@example.com")
+    editor.role = editor_role
+    db.session.commit()
+    return editor, make_key(editor, ["users:read", "users:write"])[1]
+
+
+def test_changing_a_role_needs_roles_manage(client, editor_key, people):
+    _, key = editor_key
+    target = people[0]
+    response = client.put(f"/api/v1/users/{target.id}", headers=bearer(key), json={"role": "admin"})
+    assert assert_json_error(response, 403, "forbidden")["details"]["required_permission"] == "roles:manage"
+    response = client.post(
+        "/api/v1/users", headers=bearer(key), json={"email": "new@example.com", "password": PASSWORD, "role": "admin"}
+    )
+    assert_json_error(response, 403, "forbidden")
+    assert db.session.scalar(sa.select(User).where(User.email == "new@example.com")) is None
+    db.session.expire_all()
+    assert db.session.get(User, target.id).role.name == "member"
+
+    response = client.put(f"/api/v1/users/{target.id}", headers=bearer(key), json={"role": "member", "plan": "pro"})
+    assert response.status_code == 200, response.get_json()  # the same role is no change of role
+    response = client.post("/api/v1/users", headers=bearer(key), json={"email": "n2@example.com", "password": PASSWORD})
+    assert response.status_code == 201 and response.get_json()["data"]["role"] == "member"
+
+
+def test_last_login_sorts_never_signed_in_last_both_ways(client, admin_key, people):
+    from webapp.timeutil import utcnow
+
+    people[0].last_login = utcnow()
+    people[1].last_login = utcnow() - timedelta(days=1)
+    db.session.commit()
+    signed_in = ["zoe@example.com", "bob@example.com"]
+    _, key = admin_key
+    ascending = [u["email"] for u in _list(client, key, sort="last_login")["data"]]
+    descending = [u["email"] for u in _list(client, key, sort="-last_login")["data"]]
+    assert ascending[:2] == signed_in[::-1] and descending[:2] == signed_in
+    assert [u["last_login"] for u in _list(client, key, sort="last_login")["data"]][2:] == [None, None]
+    assert [u["last_login"] for u in _list(client, key, sort="-last_login")["data"]][2:] == [None, None]
+
+
+def test_list_joins_profiles_and_roles_once(client, admin_key, people):
+    _, key = admin_key
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if "FROM users" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        body = _list(client, key, search="bob", sort="-last_login")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert {u["display_name"] for u in body["data"]} == {"Bob Builder", "Carla Bobbins"}
+    page = [s for s in statements if "LIMIT" in s.upper()]
+    assert len(page) == 1
+    assert page[0].count("JOIN profiles") == 1 and page[0].count("JOIN roles") == 1, page[0]
+    assert "profiles_1" not in page[0] and "roles_1" not in page[0]

@@ -39,7 +39,7 @@ CREATE_BODY: dict[str, Any] = {
         "email": {"type": "string", "format": "email"},
         "password": {"type": "string", "minLength": 10},
         "display_name": {"type": "string"},
-        "role": {"type": "string", "description": "member, support or admin"},
+        "role": {"type": "string", "description": "member, support or admin; any but member needs roles:manage"},
         "plan": {"type": "string", "enum": list(admin.PLANS)},
         "is_verified": {"type": "boolean"},
     },
@@ -48,7 +48,7 @@ CREATE_BODY: dict[str, Any] = {
 UPDATE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "role": {"type": "string"},
+        "role": {"type": "string", "description": "Needs the roles:manage permission to change"},
         "plan": {"type": "string", "enum": list(admin.PLANS)},
         "is_verified": {"type": "boolean"},
         "is_active": {"type": "boolean"},
@@ -58,8 +58,13 @@ UPDATE_BODY: dict[str, Any] = {
     "additionalProperties": False,
 }
 LIST_QUERY = [
-    {"name": "search", "in": "query", "schema": {"type": "string"}, "description": "Email or name contains"},
-    {"name": "role", "in": "query", "schema": {"type": "string"}},
+    {
+        "name": "search",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "Email or name contains",
+    },
+    {"name": "role", "in": "query", "schema": {"type": "string", "maxLength": 200}},
     {
         "name": "sort",
         "in": "query",
@@ -67,7 +72,11 @@ LIST_QUERY = [
         "description": "created_at, email or last_login; prefix - for descending",
     },
     {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20, "minimum": 1, "maximum": 100}},
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0, "minimum": 0}},
+    {
+        "name": "offset",
+        "in": "query",
+        "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": admin.MAX_OFFSET},
+    },
 ]
 
 
@@ -138,7 +147,7 @@ def list_users(principal):
     errors=(409,),
 )
 def create_user(principal):
-    return ok(staff_user_json(admin.create_user(json_body())), 201)
+    return ok(staff_user_json(admin.create_user(json_body(), actor=principal.user)), 201)
 
 
 @endpoint(
@@ -162,12 +171,12 @@ def get_user(principal, user_id: str):
     scope=scopes.USERS_WRITE,
     permission="users:write",
     tag="Users (staff)",
-    summary="Change a member's role, plan or standing",
+    summary="Change a member's role (needs roles:manage), plan or standing",
     body=UPDATE_BODY,
     response=STAFF_USER_SCHEMA,
 )
 def update_user(principal, user_id: str):
-    return ok(staff_user_json(admin.update_user(user_id, json_body())))
+    return ok(staff_user_json(admin.update_user(user_id, json_body(), actor=principal.user)))
 
 
 @endpoint(

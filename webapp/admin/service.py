@@ -6,10 +6,12 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from webapp.accounts.models import Profile
-from webapp.auth.models import Role, User
-from webapp.errors import NotFound, ValidationFailed, parse_uuid
+from webapp.accounts.validation import text
+from webapp.auth.models import MEMBER_ROLE, Role, User
+from webapp.errors import Forbidden, NotFound, ValidationFailed, parse_uuid
 from webapp.extensions import db
 
 SORTS = {
@@ -18,40 +20,68 @@ SORTS = {
     "last_login": User.last_login,
 }
 MAX_PAGE_SIZE = 100
+MAX_OFFSET = 1_000_000  # deeper pages are no use to a person, and huge ints overflow the driver
 PLANS = ("free", "pro", "business")
 
 
-def list_users(
-    *, search: str | None = None, role: str | None = None, sort: str = "-created_at", limit: int = 20, offset: int = 0
-) -> tuple[list[User], int]:
-    """One page of members and the total matching count (two queries, whatever the size)."""
-    descending = sort.startswith("-")
-    column = SORTS.get(sort.lstrip("-"))
-    errors = {}
-    if column is None:
+def _list_errors(search: str | None, role: str | None, sort: str, limit: int, offset: int) -> dict[str, list[str]]:
+    """Every problem with the list parameters, so one 422 names them all."""
+    errors: dict[str, list[str]] = {}
+    if SORTS.get(sort.lstrip("-")) is None:
         errors["sort"] = [f"One of: {', '.join(sorted(SORTS))} (prefix - for descending)."]
     if not 1 <= limit <= MAX_PAGE_SIZE:
         errors["limit"] = [f"Between 1 and {MAX_PAGE_SIZE}."]
-    if offset < 0:
-        errors["offset"] = ["Must be 0 or more."]
-    if errors:
-        raise ValidationFailed("Invalid list parameters.", details=errors)
-    query = sa.select(User).join(User.profile).join(User.role)
+    if not 0 <= offset <= MAX_OFFSET:
+        errors["offset"] = [f"Between 0 and {MAX_OFFSET:,}."]
+    for name, value in (("search", search), ("role", role)):
+        try:
+            text(200)(value)  # refuses NUL, which PostgreSQL rejects with a DataError
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    return errors
+
+
+def _filters(search: str | None, role: str | None) -> list[sa.ColumnElement[bool]]:
+    filters = []
     if search and search.strip():
         # autoescape: a "%" or "_" typed by staff is searched for, not used as a wildcard.
         term = search.strip().lower()
-        query = query.where(
+        filters.append(
             sa.or_(
                 User.email.contains(term, autoescape=True),
                 sa.func.lower(Profile.display_name).contains(term, autoescape=True),
             )
         )
     if role:
-        query = query.where(Role.name == role)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    order = column.desc() if descending else column.asc()
-    users = list(db.session.scalars(query.order_by(order, User.id).limit(limit).offset(offset)).unique())
-    return users, total
+        filters.append(Role.name == role)
+    return filters
+
+
+def list_users(
+    *, search: str | None = None, role: str | None = None, sort: str = "-created_at", limit: int = 20, offset: int = 0
+) -> tuple[list[User], int]:
+    """One page of members and the total matching count (two queries, whatever the size)."""
+    errors = _list_errors(search, role, sort, limit, offset)
+    if errors:
+        raise ValidationFailed("Invalid list parameters.", details=errors)
+    filters = _filters(search, role)
+    total = db.session.scalar(sa.select(sa.func.count(User.id)).join(User.profile).join(User.role).where(*filters))
+    column = SORTS[sort.lstrip("-")]
+    # NULLS LAST on both backends: members who never signed in end the list either way.
+    order = (column.desc() if sort.startswith("-") else column.asc()).nulls_last()
+    query = (
+        sa.select(User)
+        .join(User.profile)
+        .join(User.role)
+        # The joins above fill profile and role, instead of the models' own joined loads
+        # joining the same tables a second time.
+        .options(so.contains_eager(User.profile), so.contains_eager(User.role))
+        .where(*filters)
+        .order_by(order, User.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(db.session.scalars(query)), total
 
 
 def get_user(user_id: str | uuid.UUID) -> User:
@@ -62,7 +92,16 @@ def get_user(user_id: str | uuid.UUID) -> User:
     return user
 
 
-def create_user(data: dict[str, Any]) -> User:
+def _may_set_role(actor: User, current: str, wanted: Any) -> None:
+    """Only ``roles:manage`` changes a role, so ``users:write`` alone is no path to admin."""
+    if wanted != current and not actor.has_permission("roles:manage"):
+        raise Forbidden(
+            "Changing a member's role needs the roles:manage permission.",
+            details={"required_permission": "roles:manage"},
+        )
+
+
+def create_user(data: dict[str, Any], *, actor: User) -> User:
     """A member created by staff, with optional role and plan."""
     from webapp.auth import service as auth
 
@@ -81,10 +120,12 @@ def create_user(data: dict[str, Any]) -> User:
         raise ValidationFailed("Some fields need your attention.", details=errors)
     changes = {k: data[k] for k in ("role", "plan", "is_verified") if k in data}
     _check_changes(changes)
+    if "role" in changes:
+        _may_set_role(actor, MEMBER_ROLE, changes["role"])
     user = auth.register(
         data["email"], data["password"], data.get("display_name") or data["email"].split("@")[0], send_mail=False
     )
-    return update_user(user.id, changes) if changes else user
+    return update_user(user.id, changes, actor=actor) if changes else user
 
 
 def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +147,7 @@ def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def update_user(user_id: str | uuid.UUID, changes: dict[str, Any]) -> User:
+def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: User) -> User:
     """Change role, plan and standing flags; suspension signs the member out everywhere."""
     from webapp.auth import access, sessions
     from webapp.timeutil import utcnow
@@ -117,6 +158,8 @@ def update_user(user_id: str | uuid.UUID, changes: dict[str, Any]) -> User:
         raise ValidationFailed("Unknown or read-only fields.", details={k: ["Not editable."] for k in unknown})
     _check_changes(changes)
     user = get_user(user_id)
+    if "role" in changes:
+        _may_set_role(actor, user.role.name, changes["role"])
     for name, value in changes.items():
         if name == "role":
             user.role = db.session.scalar(sa.select(Role).where(Role.name == value))
