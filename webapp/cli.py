@@ -112,6 +112,25 @@ def register_commands(app: Flask) -> None:
 
         click.echo(f"Announced {announce_expiring()} expiring key(s).")
 
+    @app.cli.command("purge")
+    @click.option("--days", default=30, show_default=True, help="Keep ended sessions and tokens this long.")
+    @click.option("--log-days", default=365, show_default=True, help="Keep the activity log this long.")
+    def purge(days: int, log_days: int):
+        """Delete ended sessions, dead refresh tokens and old activity (run daily from cron)."""
+        from datetime import timedelta
+
+        from webapp.activity import service as activity
+        from webapp.auth import access, sessions
+        from webapp.timeutil import utcnow
+
+        now = utcnow()
+        counts = (
+            sessions.purge(now - timedelta(days=days)),
+            access.purge(now - timedelta(days=days)),
+            activity.purge(now - timedelta(days=log_days)),
+        )
+        click.echo("Deleted {} sessions, {} refresh tokens, {} log entries.".format(*counts))
+
     @app.cli.command("flush-usage")
     def flush_usage():
         """Write buffered API-call counts to the database now."""

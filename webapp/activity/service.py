@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,3 +49,10 @@ def recent(user_id: uuid.UUID, action: str, limit: int = 10) -> list[ActivityLog
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def purge(before: datetime) -> int:
+    """Delete events older than ``before`` (the retention period)."""
+    result = db.session.execute(sa.delete(ActivityLog).where(ActivityLog.created_at < before))
+    db.session.commit()
+    return result.rowcount or 0

@@ -13,6 +13,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -154,3 +155,15 @@ def revoke_all_for(user_id: uuid.UUID) -> None:
         .values(revoked_at=utcnow())
     )
     db.session.commit()
+
+
+def purge(before: datetime) -> int:
+    """Delete refresh tokens that stopped working (revoked or expired) before ``before``.
+
+    Used tokens are kept until their family is revoked or expires, since reuse detection
+    needs them."""
+    result = db.session.execute(
+        sa.delete(RefreshToken).where(sa.or_(RefreshToken.revoked_at < before, RefreshToken.expires_at < before))
+    )
+    db.session.commit()
+    return result.rowcount or 0

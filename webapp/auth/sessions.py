@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -134,3 +134,12 @@ def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
 
 def is_current(row: UserSession, token: str | None) -> bool:
     return token is not None and row.token_hash == hash_token(token)
+
+
+def purge(before: datetime) -> int:
+    """Delete session rows that ended (revoked or expired) before ``before``."""
+    result = db.session.execute(
+        sa.delete(UserSession).where(sa.or_(UserSession.revoked_at < before, UserSession.expires_at < before))
+    )
+    db.session.commit()
+    return result.rowcount or 0
