@@ -1,4 +1,4 @@
-"""Domain errors and the two faces that answer them: JSON under /api/, pages elsewhere."""
+"""Domain errors and the two faces that answer them: JSON under /api/v1/, pages elsewhere."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, request_finished
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -84,9 +84,20 @@ HTTP_CODES = {
 }
 
 
+API_PREFIX = "/api/v1"
+
+
 def wants_json() -> bool:
-    """API paths always answer JSON, whatever the Accept header says."""
-    return request.path.startswith("/api/")
+    """The JSON API always answers JSON, whatever the Accept header says; /api/docs is a page."""
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def _retry_after_only_on_429(sender: Flask, response, **extra: Any) -> None:
+    """Flask-Limiter 4 sets ``Retry-After`` on every answer a limit applies to, telling a client
+    that got a 200 or a 401 to wait. It has no setting to stop that, and its after_request hook
+    runs last of all, so the header is dropped here, once the response is final."""
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
 
 
 def json_error(status: int, code: str, message: str, details: dict[str, Any] | None = None):
@@ -111,6 +122,7 @@ def _http_message(exc: HTTPException) -> str:
 
 def register_error_handlers(app: Flask) -> None:
     """One handler per face for domain errors, HTTP errors, CSRF failures and crashes."""
+    request_finished.connect(_retry_after_only_on_429, app)
 
     @app.errorhandler(ServiceError)
     def handle_service_error(exc: ServiceError):
