@@ -86,12 +86,15 @@ def _expiry(value: Any) -> datetime | None:
 
 
 def _status(value: Any) -> str:
+    """Only the owner's switch; "expired" is derived from expires_at, never stored."""
     if value not in KEY_STATUSES:
         raise ValueError("Either 'active' or 'disabled'.")
     return value
 
 
-def _validate(user: User, changes: dict[str, Any], fields: tuple[str, ...], required: tuple[str, ...] = ()):
+def _validate(
+    user: User, changes: dict[str, Any], fields: tuple[str, ...], required: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Clean every field with the shared cleaners, collecting all problems into one 422."""
     rules = {
         "name": text(200, required=True),
