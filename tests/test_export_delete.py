@@ -7,9 +7,12 @@ import json
 import zipfile
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, AuthActions, csrf_token, png_bytes, table_counts
 from webapp import storage
+from webapp.accounts import service as accounts
+from webapp.activity.models import ActivityLog
 from webapp.auth.models import User
 from webapp.extensions import db
 
@@ -89,6 +92,11 @@ def test_delete_page_offers_the_export_first(client, member):
     assert 'href="/account/export"' in html and 'name="password"' in html
 
 
+def failed_deletions(user) -> list[ActivityLog]:
+    query = sa.select(ActivityLog).where(ActivityLog.user_id == user.id, ActivityLog.action == "account_delete")
+    return [entry for entry in db.session.scalars(query) if entry.status == "failure"]
+
+
 def post_delete(client, password: str, confirm: bool = True):
     data = {"password": password, "csrf_token": csrf_token(client, "/account/delete")}
     if confirm:
@@ -114,7 +122,10 @@ def test_delete_refused_inline(client, member, password, confirm, field, message
         assert '<p class="error" id="password-error">' in html and 'aria-invalid="true"' in html
     else:
         assert 'class="check has-error"' in html
-    assert table_counts() == before
+    # Only a wrong password is logged (as a failed deletion); nothing else changes.
+    guessed = password == "wrong-password-42"
+    assert table_counts() == {**before, "logs": before["logs"] + guessed}
+    assert len(failed_deletions(member)) == guessed
     assert client.get("/profile").status_code == 200  # still signed in
 
 
@@ -154,8 +165,6 @@ def test_delete_removes_every_row_and_file_and_signs_out(client, member, auth, o
 
 def _rows_owned_by(user_id) -> dict[str, int]:
     """Rows in every table with a ``user_id`` (or the users row itself) for ``user_id``."""
-    import sqlalchemy as sa
-
     counts = {}
     for table in db.metadata.sorted_tables:
         column = table.c.get("user_id") if table.name != "users" else table.c.id
@@ -199,3 +208,73 @@ def test_deleted_member_can_register_again(client, member, auth):
         "/auth/register", data={"display_name": "Back Again", "email": email, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 303
+
+
+# --- Guessing the password through deletion ----------------------------------------------
+
+
+def api_delete(client, auth, password: str):
+    return client.delete("/api/v1/account", json={"password": password}, headers=auth.headers())
+
+
+def test_page_refuses_after_too_many_wrong_passwords(app, client, member):
+    limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(3):
+        assert client.get("/account/delete").status_code == 200  # looking costs nothing
+    for _ in range(limit):
+        assert post_delete(client, "wrong-password-42").status_code == 422
+    response = post_delete(client, PASSWORD)  # even the right one, until the wait is over
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Too many wrong passwords for deleting this account. Please wait" in html
+    assert 'role="alert"' in html and 'name="password"' in html  # the form, with the reason
+    db.session.expire_all()
+    assert db.session.get(User, member.id) is not None
+    entries = failed_deletions(member)
+    assert len(entries) == limit and all(e.message == "wrong password" and e.ip_address for e in entries)
+
+
+def test_api_refuses_after_too_many_wrong_passwords_in_the_error_format(app, client, member, auth):
+    limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(limit):
+        assert api_delete(client, auth, "wrong-password-42").status_code == 422
+    response = api_delete(client, auth, PASSWORD)
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    error = response.get_json()["error"]
+    assert error["code"] == "rate_limited"
+    assert "wrong passwords for deleting this account" in error["message"]
+    assert db.session.get(User, member.id) is not None
+    assert len(failed_deletions(member)) == limit
+
+
+def test_page_and_api_share_one_budget_per_member(app, client, member, auth, make_user):
+    limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for n in range(limit):
+        guess = post_delete(client, "wrong-password-42") if n % 2 else api_delete(client, auth, "wrong-password-42")
+        assert guess.status_code == 422
+    assert api_delete(client, auth, "wrong-password-42").status_code == 429
+    assert post_delete(client, "wrong-password-42").status_code == 429
+    # Another member's budget is their own.
+    someone = make_user(email="someone@example.com")
+    their_client = app.test_client()
+    AuthActions(their_client).login(someone.email)
+    assert post_delete(their_client, PASSWORD).status_code == 303
+
+
+def test_api_delete_with_the_session_revokes_it_and_clears_the_cookies(client, make_user, auth):
+    user = make_user()
+    assert auth.login(user.email, remember=True).status_code == 303
+    assert client.get_cookie("folio_session") and client.get_cookie("folio_remember")
+    assert api_delete(client, auth, PASSWORD).status_code == 204
+    assert client.get_cookie("folio_session") is None and client.get_cookie("folio_remember") is None
+
+
+def test_remove_account_takes_rows_and_files_without_a_password(client, member, auth, other):
+    """The one removal every caller shares (the member's own deletion, staff deletion)."""
+    fill(client, auth)
+    db.session.expire_all()
+    avatar = storage.key_from_url(member.profile.avatar_url)
+    accounts.remove_account(db.session.get(User, member.id))
+    db.session.expire_all()
+    assert _rows_owned_by(member.id) == {} and not storage.exists(avatar)
+    assert storage.exists(storage.key_from_url(other.profile.avatar_url))

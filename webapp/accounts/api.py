@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
-from flask_login import logout_user
+from flask_login import current_user
 
-from webapp.accounts import schemas
+from webapp.accounts import limits, schemas
 from webapp.accounts import service as accounts
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
+from webapp.auth.login import sign_out
 from webapp.errors import ValidationFailed
+from webapp.security import client_ip
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
@@ -164,8 +166,18 @@ def patch_settings(principal):
     status=204,
 )
 def delete_account(principal):
-    body = json_body()
-    accounts.delete_account(principal.user, body.get("password"))
+    """Delete after the password check; a cookie session is revoked on the server, not only forgotten."""
+    return _delete_account(principal)
+
+
+# Limited apart from the route: ``endpoint``'s wrappers copy a decorated view's attributes, which
+# would make Flask-Limiter skip the API's own per-caller limit (and its headers) on this route.
+@limits.deletion_limit(success_status=204)
+def _delete_account(principal):
+    token = current_user.get_id() if principal.via == "session" else None
+    accounts.delete_account(
+        principal.user, json_body().get("password"), ip_address=client_ip(), user_agent=request.user_agent.string
+    )
     if principal.via == "session":
-        logout_user()
+        sign_out(token)
     return no_content()

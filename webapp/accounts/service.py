@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from webapp import storage
 from webapp.accounts import avatars, validation
 from webapp.accounts.models import Profile, UserSettings, empty_cv
+from webapp.activity import service as activity
 from webapp.auth.models import User
 from webapp.auth.service import require_password
 from webapp.errors import ValidationFailed
@@ -169,10 +170,34 @@ def remove_avatar(user: User) -> None:
 # --- Deletion -----------------------------------------------------------------------------
 
 
-def delete_account(user: User, password: str) -> None:
-    """Remove the member and every row they own (foreign keys cascade), then their files."""
+def delete_account(user: User, password: Any, *, ip_address: str | None = None, user_agent: str | None = None) -> None:
+    """The member's own deletion, confirmed with the password. A wrong password is logged, so
+    that guessing through this form shows in the member's activity (the routes also limit it)."""
     if user.password_hash:
-        require_password(user, password, field="password")
+        try:
+            require_password(user, password, field="password")
+        except ValidationFailed:
+            if isinstance(password, str) and password:  # a guess, not a missing or malformed field
+                activity.record(
+                    "account_delete",
+                    status="failure",
+                    user_id=user.id,
+                    message="wrong password",
+                    ip_address=ip_address,
+                    user_agent=user_agent,
+                )
+                db.session.commit()
+            raise
+    remove_account(user)
+
+
+def remove_account(user: User) -> None:
+    """Remove the member and every row they own (foreign keys cascade), then their files.
+
+    No password is asked: the caller has already decided (the member's own confirmation above,
+    or a staff member's permission). Every way of deleting an account goes through here, so no
+    file outlives its rows.
+    """
     avatar_key = storage.key_from_url(user.profile.avatar_url if user.profile else None)
     db.session.execute(sa.delete(User).where(User.id == user.id))
     db.session.commit()

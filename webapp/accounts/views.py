@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from webapp.accounts import limits
 from webapp.accounts import service as accounts
 from webapp.accounts.export import build_zip
 from webapp.accounts.forms import (
@@ -21,7 +22,7 @@ from webapp.auth.login import sign_out
 from webapp.errors import ServiceError
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect
-from webapp.security import safe_next_path
+from webapp.security import client_ip, safe_next_path
 from webapp.timeutil import utcnow
 
 bp = Blueprint("accounts", __name__)
@@ -175,13 +176,16 @@ def export():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
+@limits.deletion_limit(success_status=303)
 def delete_account():
     """Confirm with the password, then remove everything and sign out."""
     form = DeleteAccountForm()
     if form.validate_on_submit():
+        token = current_user.get_id()
         try:
-            token = current_user.get_id()
-            accounts.delete_account(current_user, form.password.data)
+            accounts.delete_account(
+                current_user, form.password.data, ip_address=client_ip(), user_agent=request.user_agent.string
+            )
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
@@ -189,3 +193,11 @@ def delete_account():
             flash("Your account and all of its data are deleted. Thank you for trying Folio.", "info")
             return redirect(url_for("main.index"), 303)
     return render_template("accounts/delete.html", form=form), 422 if form.errors else 200
+
+
+@bp.errorhandler(429)
+def too_many_attempts(exc):
+    """The deletion form (this blueprint's only limit) again, with the reason and the wait."""
+    form = DeleteAccountForm()
+    form.form_errors.append(limits.refusal())
+    return render_template("accounts/delete.html", form=form), 429
