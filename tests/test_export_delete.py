@@ -9,12 +9,14 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
+from tests.api_helpers import bearer, make_key
 from tests.conftest import PASSWORD, AuthActions, csrf_token, png_bytes, table_counts
 from webapp import storage
 from webapp.accounts import service as accounts
 from webapp.activity.models import ActivityLog
 from webapp.auth.models import User
 from webapp.extensions import db
+from webapp.usage import counter
 
 
 def fill(client, auth):
@@ -81,6 +83,75 @@ def test_export_contains_the_members_data_and_nobody_elses(client, member, auth,
     assert str(other.id) not in everything and "Other Co" not in everything
     assert "other@example.com" not in everything
     assert "$argon2" not in everything
+
+
+def export_files(client) -> dict[str, bytes]:
+    """Every file of the member's export, raw."""
+    response = client.get("/account/export")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def fill_everything(client, auth, member) -> dict[str, str]:
+    """``fill`` plus an API key, an API sign-in (refresh token) and a day of usage; the secrets."""
+    fill(client, auth)
+    _, key_secret = make_key(member, name="Laptop script")
+    sign_in = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
+    client.get("/api/v1/profile", headers=bearer(key_secret))
+    counter.flush()
+    return {"key": key_secret, "refresh": sign_in.get_json()["data"]["refreshToken"]}
+
+
+def test_export_holds_keys_tokens_usage_and_the_avatar(client, member, auth, other):
+    secrets = fill_everything(client, auth, member)
+    raw = export_files(client)
+    files = {name: json.loads(data) for name, data in raw.items() if name.endswith(".json")}
+    for name in ("api_keys.json", "refresh_tokens.json", "usage.json", "avatar.webp"):
+        assert name in raw and name in files["manifest.json"]["files"], name
+
+    (key,) = files["api_keys.json"]
+    assert key["name"] == "Laptop script" and key["user_id"] == str(member.id)
+    assert {"key_prefix", "last_four", "permissions", "rate_limit", "expires_at", "created_at"} <= set(key)
+    assert "key_hash" not in key
+    (token,) = files["refresh_tokens.json"]
+    assert {"device_info", "issued_at", "expires_at", "used_at", "revoked_at"} <= set(token)
+    assert "token_hash" not in token and token["user_id"] == str(member.id)
+    (day,) = files["usage.json"]
+    assert day["user_id"] == str(member.id) and day["api_calls"] >= 1
+    assert isinstance(day["storage_used_gb"], float)
+
+    db.session.expire_all()
+    avatar_key = storage.key_from_url(member.profile.avatar_url)
+    assert raw["avatar.webp"] == storage.read(avatar_key)
+    assert raw["avatar.webp"][:4] == b"RIFF" and raw["avatar.webp"][8:12] == b"WEBP"
+
+    everything = b"".join(raw.values())
+    for secret in secrets.values():
+        assert secret.encode() not in everything
+    assert str(other.id).encode() not in everything
+
+
+def test_export_has_every_row_the_member_owns(client, member, auth, other):
+    """Each row of each table that points at the member is in the export, by id: a new table
+    needs an exporter (``@exporter`` in ``webapp/<domain>/export.py``) or this fails."""
+    fill_everything(client, auth, member)
+    everything = json.dumps({n: json.loads(d) for n, d in export_files(client).items() if n.endswith(".json")})
+    for table in db.metadata.sorted_tables:
+        column = table.c.id if table.name == "users" else table.c.get("user_id")
+        if column is None:
+            continue
+        ids = db.session.scalars(sa.select(table.c.id).where(column == member.id)).all()
+        assert ids, f"fill_everything puts nothing in {table.name}"
+        for row_id in ids:
+            assert str(row_id) in everything, f"{table.name} row {row_id} is not exported"
+
+
+def test_export_without_an_avatar_leaves_the_file_out(client, member):
+    raw = export_files(client)
+    assert "avatar.webp" not in raw
+    assert "avatar.webp" not in json.loads(raw["manifest.json"])["files"]
+    assert set(json.loads(raw["manifest.json"])["files"]) == set(raw) - {"manifest.json"}
 
 
 def test_export_requires_login(client):
