@@ -41,13 +41,6 @@ def localtime(value: datetime | None, fmt: str = "%b %-d, %Y %H:%M") -> str:
     return local.strftime(fmt) if local else "—"
 
 
-def page_size(default: int = 20) -> int:
-    """The member's ``items_per_page`` setting, for every paginated list."""
-    if current_user.is_authenticated and current_user.settings:
-        return current_user.settings.items_per_page
-    return default
-
-
 def browser(user_agent: str | None) -> str:
     """ "Firefox on macOS" from a User-Agent header."""
     if not user_agent:
@@ -61,7 +54,6 @@ def browser(user_agent: str | None) -> str:
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["browser"] = browser
-    app.jinja_env.globals["page_size"] = page_size
 
     @app.context_processor
     def inject_layout():

@@ -23,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from webapp import pagination
 from webapp.accounts import validation
 from webapp.forms import choices
 from webapp.timeutil import all_timezones
@@ -150,7 +151,7 @@ class SettingsForm(FlaskForm):
         the page can show it and save the form without refusing it."""
         sizes = set(PAGE_SIZES)
         current = self.items_per_page.data
-        if isinstance(current, int) and 5 <= current <= 100:
+        if isinstance(current, int) and pagination.MIN_PAGE_SIZE <= current <= pagination.MAX_PAGE_SIZE:
             sizes.add(current)
         return sorted(sizes)
 

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import phonenumbers
 
+from webapp import pagination
 from webapp.timeutil import is_timezone
 
 # Languages Folio offers (ISO 639-1, with a few regional variants).
@@ -259,7 +260,7 @@ SETTINGS_FIELDS: dict[str, Callable[[Any], Any]] = {
     "theme": choice(THEMES),
     "compact_mode": boolean,
     "default_view": choice(VIEWS),
-    "items_per_page": integer(5, 100),
+    "items_per_page": integer(pagination.MIN_PAGE_SIZE, pagination.MAX_PAGE_SIZE),
     "show_thumbnails": boolean,
     "auto_expand_folders": boolean,
     "confirm_delete": boolean,
