@@ -369,16 +369,12 @@ def test_theme_changes_the_page(client, member):
     assert 'data-theme="light"' in html and 'class="compact"' not in html
 
 
-def test_items_per_page_drives_page_size(client, member, app):
-    from webapp.templating import page_size
+def test_items_per_page_drives_page_size(client, member):
+    from webapp.pagination import page_size
 
     post_settings(client, items_per_page="10")
-    with app.test_request_context():
-        from flask_login import login_user
-
-        db.session.expire_all()
-        login_user(db.session.get(type(member), member.id))
-        assert page_size() == 10
+    db.session.expire_all()
+    assert page_size(member) == 10
 
 
 def test_items_per_page_set_by_api_still_saves_on_the_page(client, member, auth):
