@@ -297,7 +297,7 @@ def test_page_refuses_after_too_many_wrong_passwords(app, client, member):
     response = post_delete(client, PASSWORD)  # even the right one, until the wait is over
     assert response.status_code == 429
     html = response.get_data(as_text=True)
-    assert "Too many wrong passwords for deleting this account. Please wait" in html
+    assert "Too many wrong passwords. Please wait" in html
     assert 'role="alert"' in html and 'name="password"' in html  # the form, with the reason
     db.session.expire_all()
     assert db.session.get(User, member.id) is not None
@@ -313,7 +313,7 @@ def test_api_refuses_after_too_many_wrong_passwords_in_the_error_format(app, cli
     assert response.status_code == 429 and "Retry-After" in response.headers
     error = response.get_json()["error"]
     assert error["code"] == "rate_limited"
-    assert "wrong passwords for deleting this account" in error["message"]
+    assert "Too many wrong passwords" in error["message"]
     assert db.session.get(User, member.id) is not None
     assert len(failed_deletions(member)) == limit
 

@@ -303,8 +303,18 @@ def test_guessing_the_current_password_is_rate_limited(app, client, member, monk
         assert _change_password(client, "guess-number-one-two", NEW_PASSWORD).status_code == 422
     response = _change_password(client, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 429
-    assert "Too many wrong passwords on this page. Please wait 1 minute" in response.get_data(as_text=True)
+    assert "Too many wrong passwords. Please wait 1 minute" in response.get_data(as_text=True)
     assert user_row(member.id).password_changed_at is None
+
+
+def test_password_forms_share_one_budget(app, client, auth, member, monkeypatch):
+    """Wrong passwords on the security page use up the account-deletion attempts too."""
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
+    for _ in range(3):
+        assert _change_password(client, "guess-number-one-two", NEW_PASSWORD).status_code == 422
+    response = client.delete("/api/v1/account", json={"password": PASSWORD}, headers=auth.headers())
+    assert response.status_code == 429
+    assert user_row(member.id) is not None
 
 
 def test_successful_password_changes_do_not_use_up_the_limit(app, client, member, monkeypatch):

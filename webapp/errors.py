@@ -116,7 +116,12 @@ def _http_message(exc: HTTPException) -> str:
     if exc.code == 413:
         return "The upload is too large. The limit is 5 MB."
     if exc.code == 429:
-        return f"Too many requests. Limit: {exc.description}. Please wait and try again."
+        from webapp.limits import refusal
+
+        description = exc.description or ""
+        if description[:1].isdigit():  # Flask-Limiter's default description is the limit itself
+            description = f"Too many requests (limit: {description})"
+        return refusal(description)
     return exc.description or "Request failed."
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from flask_login import current_user
 
-from webapp.accounts import limits, schemas
+from webapp import limits
+from webapp.accounts import schemas
 from webapp.accounts import service as accounts
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
@@ -172,7 +173,7 @@ def delete_account(principal):
 
 # Limited apart from the route: ``endpoint``'s wrappers copy a decorated view's attributes, which
 # would make Flask-Limiter skip the API's own per-caller limit (and its headers) on this route.
-@limits.deletion_limit(success_status=204)
+@limits.password_attempts(success_status=204)
 def _delete_account(principal):
     token = current_user.get_id() if principal.via == "session" else None
     accounts.delete_account(

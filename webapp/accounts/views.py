@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webapp.accounts import limits
+from webapp import limits
 from webapp.accounts import service as accounts
 from webapp.accounts.export import build_zip
 from webapp.accounts.forms import (
@@ -176,7 +176,7 @@ def export():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
-@limits.deletion_limit(success_status=303)
+@limits.password_attempts(success_status=303)
 def delete_account():
     """Confirm with the password, then remove everything and sign out."""
     form = DeleteAccountForm()
@@ -199,5 +199,5 @@ def delete_account():
 def too_many_attempts(exc):
     """The deletion form (this blueprint's only limit) again, with the reason and the wait."""
     form = DeleteAccountForm()
-    form.form_errors.append(limits.refusal())
+    form.form_errors.append(limits.refusal(exc.description))
     return render_template("accounts/delete.html", form=form), 429

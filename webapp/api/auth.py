@@ -61,8 +61,6 @@ def authenticate() -> Principal:
     return principal
 
 
-
-
 def _from_session() -> Principal:
     if not current_user.is_authenticated:
         raise Unauthorized("Sign in or send a valid bearer token.")

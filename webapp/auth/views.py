@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from webapp import limits
 from webapp.activity import service as activity
 from webapp.auth import service as auth
 from webapp.auth import sessions
@@ -45,18 +44,6 @@ def _member_key() -> str:
 
 def _failed(response) -> bool:
     return response.status_code != 303
-
-
-def _member_limit(config_key: str, message: str):
-    """A per-member POST limit on the security forms, counting only refused attempts, so that a
-    stolen session cannot guess the password there (nor mail-bomb an address) without end."""
-    return limiter.limit(
-        lambda: current_app.config[config_key],
-        key_func=_member_key,
-        methods=["POST"],
-        deduct_when=_failed,
-        error_message=message,
-    )
 
 
 def _per_ip(config_key: str, message: str):
@@ -200,7 +187,7 @@ def _security_page(password_form, email_form, status: int = 200):
 
 @bp.post("/settings/security/password")
 @login_required
-@_member_limit("LOGIN_LIMIT_PER_ACCOUNT", "Too many wrong passwords on this page.")
+@limits.password_attempts(success_status=303)
 def change_password():
     """Change the password; other sessions are signed out."""
     form = ChangePasswordForm(prefix="pw")
@@ -248,14 +235,6 @@ def revoke_other_sessions():
     return hx_redirect(url_for("auth.security"))
 
 
-def _wait_text() -> str:
-    current = limiter.current_limit
-    seconds = current.reset_at - time.time() if current else 60
-    # reset_at is a whole second in the future, so round rather than ceil ("1 minute", not 2).
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
 def _refuse_resend(message: str):
     # htmx swaps only 2xx and 422 answers here, and the banner must show the refusal.
     return render("auth/resend_done.html", "auth/_resend_done.html", status=200 if is_htmx() else 429, message=message)
@@ -294,7 +273,7 @@ _REFUSALS = {
 @bp.errorhandler(429)
 def too_many_requests(exc):
     """A rate limit, told on the page in use: which limit and how long to wait."""
-    message = f"{exc.description} Please wait {_wait_text()} and try again."
+    message = limits.refusal(exc.description)
     refuse = _REFUSALS.get(request.endpoint)
     if refuse is None:
         return render_template("errors/429.html", status=429, message=message), 429
