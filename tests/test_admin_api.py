@@ -315,3 +315,20 @@ def test_list_joins_profiles_and_roles_once(client, admin_key, people):
     assert len(page) == 1
     assert page[0].count("JOIN profiles") == 1 and page[0].count("JOIN roles") == 1, page[0]
     assert "profiles_1" not in page[0] and "roles_1" not in page[0]
+
+
+def test_staff_deletion_removes_the_avatar_file(app, client, admin_key, people):
+    from tests.conftest import png_bytes
+    from webapp import storage
+    from webapp.accounts import service as accounts
+
+    _, key = admin_key
+    target, bystander = people[0], people[1]
+    with app.test_request_context():  # the stored avatar's URL is built with url_for
+        for person in (target, bystander):
+            accounts.set_avatar(person, png_bytes(), max_bytes=5 * 1024 * 1024)
+    avatar = storage.key_from_url(target.profile.avatar_url)
+    kept = storage.key_from_url(bystander.profile.avatar_url)
+    assert storage.exists(avatar)
+    assert client.delete(f"/api/v1/users/{target.id}", headers=bearer(key)).status_code == 204
+    assert not storage.exists(avatar) and storage.exists(kept)

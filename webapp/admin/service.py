@@ -175,6 +175,7 @@ def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: Use
 
 
 def delete_user(user_id: str | uuid.UUID) -> None:
-    user = get_user(user_id)
-    db.session.execute(sa.delete(User).where(User.id == user.id))
-    db.session.commit()
+    """Staff deletion: the same removal as the member's own, rows and files (no password asked)."""
+    from webapp.accounts.service import remove_account
+
+    remove_account(get_user(user_id))
