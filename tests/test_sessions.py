@@ -414,3 +414,19 @@ def test_email_change_requests_are_rate_limited(app, client, member, mailbox, mo
     assert response.status_code == 429
     assert "Too many email change requests." in response.get_data(as_text=True)
     assert mailbox.to("victim@example.com") == []
+
+
+def test_security_lists_follow_items_per_page(client, member):
+    """The member's items-per-page setting caps the sessions and sign-ins shown."""
+    from webapp.accounts import service as accounts
+    from webapp.activity import service as activity
+    from webapp.auth import sessions
+
+    for _ in range(7):
+        sessions.start(member, remember=False, ip="203.0.113.9", user_agent="Mozilla/5.0 Firefox/130.0")
+        activity.record("login", user_id=member.id, ip_address="203.0.113.9")
+    db.session.commit()
+    accounts.update_settings(member, {"items_per_page": 5})
+    html = client.get("/settings/security").get_data(as_text=True)
+    assert html.count("203.0.113.9") == 10  # 5 sessions + 5 sign-ins
+    assert "Showing your 5 most recently used sessions" in html

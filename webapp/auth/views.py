@@ -24,6 +24,7 @@ from webapp.errors import ServiceError
 from webapp.extensions import limiter
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect, is_htmx, render
+from webapp.pagination import page_size
 from webapp.security import client_ip, safe_next_path
 
 bp = Blueprint("auth", __name__)
@@ -178,10 +179,11 @@ def _security_page(password_form, email_form, status: int = 200):
         password_form=password_form,
         email_form=email_form,
         confirm_form=ConfirmForm(),
-        sessions=sessions.active(current_user.id),
+        sessions=sessions.active(current_user.id, limit=page_size(current_user)),
         current_token=token,
         is_current=sessions.is_current,
-        sign_ins=activity.recent(current_user.id, "login", limit=10),
+        sign_ins=activity.recent(current_user.id, "login", limit=page_size(current_user)),
+        page_size=page_size(current_user),
     ), status
 
 
