@@ -249,3 +249,52 @@ def test_page_actions_look_the_key_up_once(client, member, auth, action):
     assert response.status_code == 200
     assert "Script" in response.get_data(as_text=True)
     assert len(lookups) == 1, lookups
+
+
+# --- a key's keys do not outlive it --------------------------------------------------------------
+
+
+@pytest.fixture
+def expiring(make_user):
+    """A keys:manage key that expires in ten days."""
+    user = make_user()
+    key, secret = make_key(user, ["keys:manage"], name="expiring")
+    key.expires_at = utcnow() + timedelta(days=10)
+    db.session.commit()
+    return user, key, secret
+
+
+def test_keys_made_by_an_expiring_key_expire_with_it(client, expiring):
+    _, key, secret = expiring
+    response = client.post(
+        "/api/v1/api-keys", headers=bearer(secret), json={"name": "child", "permissions": ["keys:manage"]}
+    )
+    assert response.status_code == 201
+    child = stored(uuid.UUID(response.get_json()["data"]["id"]))
+    assert child.expires_at == stored(key.id).expires_at
+
+
+def test_expiring_key_cannot_grant_a_longer_life(client, expiring):
+    user, key, secret = expiring
+    later = (utcnow() + timedelta(days=60)).isoformat()
+    refused = client.post(
+        "/api/v1/api-keys",
+        headers=bearer(secret),
+        json={"name": "c", "permissions": ["keys:manage"], "expires_at": later},
+    )
+    assert "expires_at" in assert_json_error(refused, 403, "forbidden")["details"]
+    never = client.patch(f"/api/v1/api-keys/{key.id}", headers=bearer(secret), json={"expires_at": None})
+    assert_json_error(never, 403, "forbidden")
+    assert stored(key.id).expires_at is not None
+
+
+def test_token_answers_are_never_cached(client, make_user):
+    from tests.conftest import PASSWORD
+
+    user = make_user()
+    login = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert login.headers["Cache-Control"] == "no-store"
+    refreshed = client.post("/api/v1/auth/refresh", json={"refreshToken": login.get_json()["data"]["refreshToken"]})
+    assert refreshed.headers["Cache-Control"] == "no-store"
+    signup = client.post("/api/v1/auth/register", json={"email": "new@example.com", "password": PASSWORD})
+    assert signup.headers["Cache-Control"] == "no-store"

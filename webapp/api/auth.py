@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import g, request
 from flask_login import current_user
@@ -30,6 +31,7 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=lambda: frozenset(scope_registry.SCOPES))
     api_key_id: uuid.UUID | None = None
     api_key_rate_limit: int | None = None
+    api_key_expires_at: datetime | None = None
 
     def can(self, scope: str) -> bool:
         return scope in self.scopes
@@ -76,7 +78,14 @@ def _from_api_key(token: str) -> Principal:
     key = apikeys.authenticate(token)
     user = db.session.get(User, key.user_id)
     granted = frozenset(key.permissions or []) & frozenset(scope_registry.SCOPES)
-    return Principal(user=user, via="key", scopes=granted, api_key_id=key.id, api_key_rate_limit=key.rate_limit)
+    return Principal(
+        user=user,
+        via="key",
+        scopes=granted,
+        api_key_id=key.id,
+        api_key_rate_limit=key.rate_limit,
+        api_key_expires_at=key.expires_at,
+    )
 
 
 def _from_access_token(token: str) -> Principal:

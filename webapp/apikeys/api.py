@@ -18,7 +18,9 @@ def _ceiling(principal) -> apikeys.Ceiling | None:
     """A key's own scopes and rate bound what it grants; sessions and tokens hold all their member's."""
     if principal.via != "key":
         return None
-    return apikeys.Ceiling(scopes=principal.scopes, rate_limit=principal.api_key_rate_limit)
+    return apikeys.Ceiling(
+        scopes=principal.scopes, rate_limit=principal.api_key_rate_limit, expires_at=principal.api_key_expires_at
+    )
 
 
 @endpoint(

@@ -43,6 +43,7 @@ class Ceiling:
 
     scopes: frozenset[str]
     rate_limit: int
+    expires_at: datetime | None = None
 
 
 def _permissions(user: User) -> Callable[[Any], list[str]]:
@@ -110,10 +111,22 @@ def _validate(
     return cleaned
 
 
-def _within(ceiling: Ceiling | None, permissions: list[str] | None, rate_limit: int | None) -> None:
-    """403 when a key would hand out a scope it lacks or a rate above its own."""
+def _within(
+    ceiling: Ceiling | None,
+    permissions: list[str] | None,
+    rate_limit: int | None,
+    expiry: tuple[bool, datetime | None] = (False, None),
+) -> None:
+    """403 when a key would hand out a scope it lacks, a rate above its own, or a key that
+    outlives it. ``expiry`` is (whether an expiry is being set, the expiry)."""
     if ceiling is None:
         return
+    setting_expiry, expires_at = expiry
+    if setting_expiry and ceiling.expires_at is not None and (expires_at is None or expires_at > ceiling.expires_at):
+        raise Forbidden(
+            "This key expires, so it cannot grant a key that outlives it.",
+            details={"expires_at": [f"At the latest {ceiling.expires_at.isoformat()}, when the calling key expires."]},
+        )
     beyond = [name for name in permissions or [] if name not in ceiling.scopes]
     if beyond:
         raise Forbidden(
@@ -150,9 +163,11 @@ def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
 
 def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None) -> tuple[ApiKey, str]:
     """A new key and its secret, which is shown once and never stored."""
-    default_limit = min(DEFAULT_RATE_LIMIT, ceiling.rate_limit) if ceiling else DEFAULT_RATE_LIMIT
-    cleaned = _validate(user, {"rate_limit": default_limit, **data}, CREATABLE, required=("name", "permissions"))
-    _within(ceiling, cleaned["permissions"], cleaned["rate_limit"])
+    defaults = {"rate_limit": min(DEFAULT_RATE_LIMIT, ceiling.rate_limit) if ceiling else DEFAULT_RATE_LIMIT}
+    if ceiling and ceiling.expires_at:
+        defaults["expires_at"] = ceiling.expires_at.isoformat()  # a key's keys expire with it
+    cleaned = _validate(user, {**defaults, **data}, CREATABLE, required=("name", "permissions"))
+    _within(ceiling, cleaned["permissions"], cleaned["rate_limit"], (True, cleaned.get("expires_at")))
     count = db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id))
     if count >= MAX_KEYS_PER_MEMBER:
         raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
@@ -173,7 +188,12 @@ def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any], cei
     """Rename, change permissions, rate limit or expiry, disable or enable."""
     key = get_key(user, key_id)
     cleaned = _validate(user, changes, EDITABLE)
-    _within(ceiling, cleaned.get("permissions"), cleaned.get("rate_limit"))
+    _within(
+        ceiling,
+        cleaned.get("permissions"),
+        cleaned.get("rate_limit"),
+        ("expires_at" in cleaned, cleaned.get("expires_at")),
+    )
     for name, value in cleaned.items():
         setattr(key, name, value)
     if "expires_at" in cleaned:
@@ -196,7 +216,7 @@ def regenerate_key(user: User, key_id: uuid.UUID | str, ceiling: Ceiling | None 
     The caller receives the key's full power, so a key may only regenerate keys within its own.
     """
     key = get_key(user, key_id)
-    _within(ceiling, key.permissions, key.rate_limit)
+    _within(ceiling, key.permissions, key.rate_limit, (True, key.expires_at))
     secret = keys.generate()
     key.key_hash, key.last_four = keys.digest(secret), keys.last_four(secret)
     db.session.commit()

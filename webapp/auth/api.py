@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from webapp.api import scopes
-from webapp.api.endpoint import endpoint, json_body, no_content, ok
+from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
 from webapp.auth import access
 from webapp.auth import service as auth
 from webapp.auth.models import User
@@ -135,7 +135,7 @@ def register():
     name = _string(body, "displayName", False) or " ".join(p for p in (first, last) if p) or email.split("@")[0]
     profile = {k: v for k, v in (("first_name", first), ("last_name", last), ("phone", body.get("phone"))) if v}
     user = auth.register(email, password, name, profile=profile)
-    return ok(_session_json(user, access.issue_pair(user, request.user_agent.string)), 201)
+    return no_store(ok(_session_json(user, access.issue_pair(user, request.user_agent.string)), 201))
 
 
 def _login_account_key() -> str:
@@ -170,7 +170,7 @@ def login():
     user = auth.authenticate(
         _string(body, "email"), _string(body, "password"), ip=client_ip(), user_agent=request.user_agent.string
     )
-    return ok(_session_json(user, access.issue_pair(user, request.user_agent.string)))
+    return no_store(ok(_session_json(user, access.issue_pair(user, request.user_agent.string))))
 
 
 @endpoint(
@@ -187,7 +187,9 @@ def login():
 )
 def refresh():
     _, pair = access.rotate(_string(json_body(), "refreshToken"), request.user_agent.string)
-    return ok({"accessToken": pair.access_token, "refreshToken": pair.refresh_token, "expiresIn": pair.expires_in})
+    return no_store(
+        ok({"accessToken": pair.access_token, "refreshToken": pair.refresh_token, "expiresIn": pair.expires_in})
+    )
 
 
 @endpoint(
