@@ -298,3 +298,35 @@ def test_token_answers_are_never_cached(client, make_user):
     assert refreshed.headers["Cache-Control"] == "no-store"
     signup = client.post("/api/v1/auth/register", json={"email": "new@example.com", "password": PASSWORD})
     assert signup.headers["Cache-Control"] == "no-store"
+
+
+# --- the list pages at the member's size ----------------------------------------------------------
+
+
+def test_key_list_pages_follow_items_per_page(client, auth, member):
+    from webapp.accounts import service as accounts
+
+    accounts.update_settings(member, {"items_per_page": 5})
+    for number in range(7):
+        make_key(member, ["profile:read"], name=f"key-{number}")
+    first = client.get(PAGE).get_data(as_text=True)
+    assert first.count('class="key-item"') == 5 and "Page 1 of 2 · 7 keys" in first
+    second = client.get(PAGE + "?page=2", headers=HTMX).get_data(as_text=True)
+    assert second.count('class="key-item"') == 2 and "<html" not in second
+    assert "key-0" in second and "key-6" not in second  # newest first
+    beyond = client.get(PAGE + "?page=9").get_data(as_text=True)
+    assert "Page 2 of 2" in beyond
+
+
+def test_key_list_api_windows(client, auth, member):
+    from webapp.accounts import service as accounts
+
+    accounts.update_settings(member, {"items_per_page": 5})
+    for number in range(7):
+        make_key(member, ["profile:read"], name=f"key-{number}")
+    body = client.get("/api/v1/api-keys").get_json()
+    assert len(body["data"]) == 5 and body["meta"] == {"total": 7, "limit": 5, "offset": 0}
+    tail = client.get("/api/v1/api-keys?limit=10&offset=5").get_json()
+    assert [k["name"] for k in tail["data"]] == ["key-1", "key-0"]
+    for query in ("limit=0", "limit=x", "offset=-1", "limit=101"):
+        assert_json_error(client.get(f"/api/v1/api-keys?{query}"), 422, "validation_failed")

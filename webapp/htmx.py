@@ -14,7 +14,7 @@ def is_htmx() -> bool:
     )
 
 
-def render(page: str, partial: str, status: int = 200, **context):
+def render(page: str, partial: str, status: int = 200, /, **context):
     """The partial for htmx, the whole page otherwise; caches are told the two differ."""
     template = partial if is_htmx() else page
     response = make_response(render_template(template, **context), status)

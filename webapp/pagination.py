@@ -31,3 +31,37 @@ def page_size(user: Any = None) -> int:
 def paginate(query: sa.Select, *, user: Any, page: int | None = None):
     """One page of ``query`` at the member's size; an out-of-range page is empty, not a 404."""
     return db.paginate(query, page=page or 1, per_page=page_size(user), max_per_page=MAX_PAGE_SIZE, error_out=False)
+
+
+MAX_OFFSET = 1_000_000
+
+
+def window(limit: Any, offset: Any, *, default_limit: int) -> tuple[int, int]:
+    """``limit`` and ``offset`` query values checked (API lists): whole numbers in range, or a
+    422 naming the parameter."""
+    from webapp.errors import ValidationFailed
+
+    errors: dict[str, list[str]] = {}
+    values: dict[str, int] = {}
+    for name, raw, default, low, high in (
+        ("limit", limit, default_limit, 1, MAX_PAGE_SIZE),
+        ("offset", offset, 0, 0, MAX_OFFSET),
+    ):
+        try:
+            values[name] = default if raw in (None, "") else int(raw)
+        except (TypeError, ValueError):
+            errors[name] = ["Must be a whole number."]
+            continue
+        if not low <= values[name] <= high:
+            errors[name] = [f"Between {low} and {high:,}."]
+    if errors:
+        raise ValidationFailed("Invalid list parameters.", details=errors)
+    return values["limit"], values["offset"]
+
+
+def page_number(raw: Any) -> int:
+    """A page number from a query string: anything odd is page 1."""
+    try:
+        return max(1, min(int(raw), MAX_OFFSET))
+    except (TypeError, ValueError):
+        return 1

@@ -4,14 +4,25 @@ naming it, a rate limit above its own a 403 ``forbidden`` (see ``service.Ceiling
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
 from webapp.apikeys import schemas
 from webapp.apikeys import service as apikeys
+from webapp.pagination import page_size, window
 
 bp = Blueprint("apikeys_api", __name__, url_prefix="/api/v1")
+
+LIST_QUERY = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+        "description": "Defaults to your items-per-page setting",
+    },
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0}},
+]
 
 
 def _ceiling(principal) -> apikeys.Ceiling | None:
@@ -29,11 +40,17 @@ def _ceiling(principal) -> apikeys.Ceiling | None:
     "/api-keys",
     scope=scopes.KEYS_READ,
     tag="API keys",
-    summary="List your keys (never the secrets)",
+    summary="List your keys, newest first (never the secrets)",
     response=schemas.KEY_LIST_SCHEMA,
+    query=LIST_QUERY,
 )
 def list_keys(principal):
-    return ok([schemas.key_json(k) for k in apikeys.list_keys(principal.user)])
+    """One window of keys; ``meta`` says how many there are in all."""
+    limit, offset = window(
+        request.args.get("limit"), request.args.get("offset"), default_limit=page_size(principal.user)
+    )
+    found, total = apikeys.list_keys(principal.user, limit=limit, offset=offset)
+    return ok([schemas.key_json(k) for k in found], total=total, limit=limit, offset=offset)
 
 
 @endpoint(

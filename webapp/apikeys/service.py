@@ -141,15 +141,18 @@ def _within(
         )
 
 
-def list_keys(user: User) -> list[ApiKey]:
-    """The member's keys, newest first, with uses still in the buffer counted (nothing written)."""
-    query = sa.select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at.desc())
+def list_keys(user: User, *, limit: int, offset: int = 0) -> tuple[list[ApiKey], int]:
+    """One window of the member's keys, newest first, and how many there are; uses still in
+    the buffer are counted in (nothing is written)."""
+    mine = sa.select(ApiKey).where(ApiKey.user_id == user.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(mine.subquery()))
+    query = mine.order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
     found = list(db.session.scalars(query))
     pending = usage_counter.pending_key_uses([key.id for key in found])
     for key in found:
         if key.id in pending:
             key.pending_uses, key.pending_last_used_at = pending[key.id]
-    return found
+    return found, total
 
 
 def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:

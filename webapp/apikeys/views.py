@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user, login_required
 
 from webapp.api import scopes
@@ -15,6 +15,7 @@ from webapp.apikeys import service as apikeys
 from webapp.apikeys.forms import ApiKeyForm
 from webapp.errors import ValidationFailed, parse_uuid
 from webapp.htmx import render
+from webapp.pagination import page_number, page_size
 
 bp = Blueprint("apikeys", __name__, url_prefix="/settings/api-keys")
 
@@ -30,12 +31,21 @@ def _section(
     notice: str | None = None,
 ):
     """The keys section (or page); an answer that shows a secret is never cached."""
+    page, size = page_number(request.values.get("page")), page_size(current_user)
+    keys, total = apikeys.list_keys(current_user, limit=size, offset=(page - 1) * size)
+    pages = max(1, -(-total // size))
+    if page > pages:  # the last key of the last page was deleted: show the page before
+        page = pages
+        keys, total = apikeys.list_keys(current_user, limit=size, offset=(page - 1) * size)
     response = render(
         "apikeys/page.html",
         "apikeys/_section.html",
         status,
         form=form or ApiKeyForm(formdata=None, member=current_user),
-        keys=apikeys.list_keys(current_user),
+        keys=keys,
+        total=total,
+        page=page,
+        pages=pages,
         secret=secret,
         secret_key=secret_key,
         editing_id=editing_id,
