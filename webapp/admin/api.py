@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from webapp.admin import service as admin
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
-from webapp.errors import ValidationFailed
+from webapp.pagination import page_size, window
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
@@ -98,18 +98,6 @@ def staff_user_json(user) -> dict[str, Any]:
     }
 
 
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"'{name}' must be a whole number.", details={name: ["Must be a whole number."]}
-        ) from None
-
-
 @endpoint(
     bp,
     "GET",
@@ -122,7 +110,9 @@ def _int_arg(name: str, default: int) -> int:
     query=LIST_QUERY,
 )
 def list_users(principal):
-    limit, offset = _int_arg("limit", 20), _int_arg("offset", 0)
+    limit, offset = window(
+        request.args.get("limit"), request.args.get("offset"), default_limit=page_size(principal.user)
+    )
     users, total = admin.list_users(
         search=request.args.get("search"),
         role=request.args.get("role"),
