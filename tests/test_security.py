@@ -93,6 +93,21 @@ def test_anonymous_htmx_request_gets_hx_redirect(client, path):
     assert "<html" not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "current, expected",
+    [
+        ("http://localhost/profile?tab=cv", ["/profile?tab=cv"]),
+        ("http://evil.example/steal", None),
+        (None, None),
+    ],
+)
+def test_htmx_sign_in_returns_to_the_page_the_fragment_came_from(client, current, expected):
+    headers = {"HX-Request": "true"} | ({"HX-Current-URL": current} if current else {})
+    response = client.get("/profile/cv/rows/experience", headers=headers)
+    _, query = login_target(response.headers["HX-Redirect"])
+    assert query.get("next") == expected
+
+
 def test_boosted_navigation_gets_a_normal_redirect(client):
     response = client.get("/profile", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert response.status_code == 302

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import make_response, render_template, request
 
 
@@ -12,6 +14,15 @@ def is_htmx() -> bool:
         and request.headers.get("HX-Boosted") != "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def current_page() -> str | None:
+    """The page the htmx request was made from (``HX-Current-URL``), as a path on this site,
+    or None when absent or foreign."""
+    parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if not parts.path or (parts.netloc and parts.netloc != request.host):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def render(page: str, partial: str, status: int = 200, /, **context):

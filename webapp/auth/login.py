@@ -9,7 +9,7 @@ from webapp.auth import sessions
 from webapp.auth.models import User
 from webapp.errors import json_error, wants_json
 from webapp.extensions import csrf, login_manager
-from webapp.htmx import hx_redirect, is_htmx
+from webapp.htmx import current_page, hx_redirect, is_htmx
 from webapp.security import SAFE_METHODS, client_ip
 
 
@@ -63,9 +63,9 @@ def register_login(app: Flask) -> None:
         if wants_json():
             return json_error(401, "unauthorized", "Sign in or send a valid bearer token.")
         if is_htmx():
-            # The request is for a fragment: coming back to it after signing in would show
-            # a bare piece of page, so the login page picks the landing page itself.
-            return hx_redirect(url_for("auth.login"))
+            # The request was for a fragment: after signing in, go back to the page it was
+            # made from (never to the fragment itself, which would show a bare piece of page).
+            return hx_redirect(url_for("auth.login", next=current_page()))
         return redirect(url_for("auth.login", next=_return_path()))
 
     @app.before_request
