@@ -430,3 +430,22 @@ def test_security_lists_follow_items_per_page(client, member):
     html = client.get("/settings/security").get_data(as_text=True)
     assert html.count("203.0.113.9") == 10  # 5 sessions + 5 sign-ins
     assert "Showing your 5 most recently used sessions" in html
+
+
+def test_only_wrong_passwords_use_up_the_attempts(app, client, member, monkeypatch):
+    """A weak new password is a 422 too, but it is not a guess: it must not lock the member out."""
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "2 per minute")
+    for _ in range(4):
+        assert _change_password(client, PASSWORD, "password123").status_code == 422
+    assert _change_password(client, PASSWORD, NEW_PASSWORD).status_code == 303
+
+
+def test_email_change_guesses_share_the_budget_and_are_logged(app, client, member, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "2 per minute")
+    for _ in range(2):
+        assert _change_email(client, "new@example.com", password="not-the-password-1").status_code == 422
+    assert _change_password(client, PASSWORD, NEW_PASSWORD).status_code == 429
+    failures = db.session.scalars(
+        sa.select(ActivityLog.action).where(ActivityLog.user_id == member.id, ActivityLog.status == "failure")
+    ).all()
+    assert failures == ["email_change", "email_change"]

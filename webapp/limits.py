@@ -26,14 +26,16 @@ def _member_key() -> str:
     return f"password-attempts:{user_id}"
 
 
-def password_attempts(success_status: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Limit a password-confirmed route; any answer but ``success_status`` counts as refused."""
+def password_attempts() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Limit a password-confirmed route to the member's budget of wrong guesses."""
     return limiter.shared_limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
         scope="password-attempts",
         key_func=_member_key,
         methods=["POST", "DELETE"],
-        deduct_when=lambda response: response.status_code != success_status,
+        # Only real guesses count (require_password flags them), so a weak new password or an
+        # unticked box does not use up the member's attempts.
+        deduct_when=lambda response: bool(g.get("wrong_password")),
         error_message=WRONG_PASSWORDS,
     )
 

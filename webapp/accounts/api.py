@@ -12,7 +12,6 @@ from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
 from webapp.auth.login import sign_out
 from webapp.errors import ValidationFailed
-from webapp.security import client_ip
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
@@ -173,12 +172,10 @@ def delete_account(principal):
 
 # Limited apart from the route: ``endpoint``'s wrappers copy a decorated view's attributes, which
 # would make Flask-Limiter skip the API's own per-caller limit (and its headers) on this route.
-@limits.password_attempts(success_status=204)
+@limits.password_attempts()
 def _delete_account(principal):
     token = current_user.get_id() if principal.via == "session" else None
-    accounts.delete_account(
-        principal.user, json_body().get("password"), ip_address=client_ip(), user_agent=request.user_agent.string
-    )
+    accounts.delete_account(principal.user, json_body().get("password"))
     if principal.via == "session":
         sign_out(token)
     return no_content()

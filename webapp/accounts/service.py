@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from webapp import storage
 from webapp.accounts import avatars, validation
 from webapp.accounts.models import Profile, UserSettings, empty_cv
-from webapp.activity import service as activity
 from webapp.auth.models import User
 from webapp.auth.service import require_password
 from webapp.errors import ValidationFailed
@@ -170,24 +169,11 @@ def remove_avatar(user: User) -> None:
 # --- Deletion -----------------------------------------------------------------------------
 
 
-def delete_account(user: User, password: Any, *, ip_address: str | None = None, user_agent: str | None = None) -> None:
-    """The member's own deletion, confirmed with the password. A wrong password is logged, so
-    that guessing through this form shows in the member's activity (the routes also limit it)."""
+def delete_account(user: User, password: Any) -> None:
+    """The member's own deletion, confirmed with the password (a wrong one is logged as an
+    ``account_delete`` failure in the member's activity; the routes also limit guesses)."""
     if user.password_hash:
-        try:
-            require_password(user, password, field="password")
-        except ValidationFailed:
-            if isinstance(password, str) and password:  # a guess, not a missing or malformed field
-                activity.record(
-                    "account_delete",
-                    status="failure",
-                    user_id=user.id,
-                    message="wrong password",
-                    ip_address=ip_address,
-                    user_agent=user_agent,
-                )
-                db.session.commit()
-            raise
+        require_password(user, password, field="password", purpose="account_delete")
     remove_account(user)
 
 

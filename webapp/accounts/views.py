@@ -22,7 +22,7 @@ from webapp.auth.login import sign_out
 from webapp.errors import ServiceError
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect
-from webapp.security import client_ip, safe_next_path
+from webapp.security import safe_next_path
 from webapp.timeutil import utcnow
 
 bp = Blueprint("accounts", __name__)
@@ -176,16 +176,14 @@ def export():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
-@limits.password_attempts(success_status=303)
+@limits.password_attempts()
 def delete_account():
     """Confirm with the password, then remove everything and sign out."""
     form = DeleteAccountForm()
     if form.validate_on_submit():
         token = current_user.get_id()
         try:
-            accounts.delete_account(
-                current_user, form.password.data, ip_address=client_ip(), user_agent=request.user_agent.string
-            )
+            accounts.delete_account(current_user, form.password.data)
         except ServiceError as exc:
             apply_errors(form, exc)
         else:

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 
 from webapp.activity.models import ActivityLog
 from webapp.extensions import db
+from webapp.security import client_ip
 
 
 def record(
@@ -24,7 +26,13 @@ def record(
     request_payload: dict[str, Any] | None = None,
     response_payload: dict[str, Any] | None = None,
 ) -> ActivityLog:
-    """Add an event to the caller's transaction; the caller commits."""
+    """Add an event to the caller's transaction; the caller commits.
+
+    Where it came from defaults to the current request's client, since that is what a member
+    reviewing their activity wants to see."""
+    if has_request_context():
+        ip_address = ip_address or client_ip()
+        user_agent = user_agent or request.user_agent.string
     entry = ActivityLog(
         action=action,
         status=status,

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy.exc import IntegrityError
 
 from webapp import mail
@@ -274,12 +274,24 @@ def sign_out_everywhere(user_id: uuid.UUID, *, except_token: str | None = None) 
 # --- Changes from /settings/security ------------------------------------------------------
 
 
-def require_password(user: User, password: Any, field: str = "current_password") -> None:
-    """Confirm a sensitive change with the account password; non-text (JSON) is refused first."""
+class WrongPassword(ValidationFailed):
+    """A password was given and it is wrong: a guess, unlike a missing or malformed field."""
+
+
+def require_password(user: User, password: Any, field: str = "current_password", *, purpose: str) -> None:
+    """Confirm a sensitive change with the account password; non-text (JSON) is refused first.
+
+    A wrong password is a guess: it is logged under ``purpose`` in the member's activity, and
+    flagged for the request so that ``webapp.limits.password_attempts`` counts it (and nothing
+    else, such as a weak new password, uses up the member's attempts)."""
     if not isinstance(password, str) or not password:
         raise ValidationFailed("Enter your password to confirm.", details={field: ["Enter your password."]})
     if not passwords.verify_password(user.password_hash, password):
-        raise ValidationFailed("Your password is not correct.", details={field: ["This is not your password."]})
+        activity.record(purpose, status="failure", user_id=user.id, message="wrong password")
+        db.session.commit()
+        if has_request_context():
+            g.wrong_password = True
+        raise WrongPassword("Your password is not correct.", details={field: ["This is not your password."]})
 
 
 def _set_password(user: User, new_password: str) -> None:
@@ -289,7 +301,7 @@ def _set_password(user: User, new_password: str) -> None:
 
 def change_password(user: User, current_password: str, new_password: str, *, keep_token: str | None) -> None:
     """Change the password and sign out every other session."""
-    require_password(user, current_password)
+    require_password(user, current_password, purpose="password_change")
     check_password(new_password, email=user.email, names=(user.profile.display_name,), field="new_password")
     _set_password(user, new_password)
     activity.record("password_change", user_id=user.id)
@@ -299,7 +311,7 @@ def change_password(user: User, current_password: str, new_password: str, *, kee
 
 def request_email_change(user: User, new_email: str, password: str) -> str:
     """Remember the new address and mail it a confirmation link; the old one stays until then."""
-    require_password(user, password, field="password")
+    require_password(user, password, field="password", purpose="email_change")
     new_email = normalize_email(new_email, field="new_email")
     if new_email == user.email:
         message = "That is already your email."

@@ -189,7 +189,7 @@ def _security_page(password_form, email_form, status: int = 200):
 
 @bp.post("/settings/security/password")
 @login_required
-@limits.password_attempts(success_status=303)
+@limits.password_attempts()
 def change_password():
     """Change the password; other sessions are signed out."""
     form = ChangePasswordForm(prefix="pw")
@@ -208,6 +208,7 @@ def change_password():
 
 @bp.post("/settings/security/email")
 @login_required
+@limits.password_attempts()
 @limiter.limit(
     lambda: current_app.config["MAIL_LIMIT"],
     key_func=_member_key,
