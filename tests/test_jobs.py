@@ -134,3 +134,34 @@ def test_real_worker_delivers_the_verification_mail(app, client, mailbox, smtp_s
 def test_enqueue_returns_the_rq_job_id(app, rq_queue):
     job_id = jobs.enqueue(mail.deliver, "nobody@example.com", "Queued", "Body")
     assert job_id and rq_queue.job_ids == [job_id]
+
+
+def test_password_reset_mail_renders_without_a_request(app, make_user, mailbox):
+    """The reset job runs in a worker, outside any request: its mail must still render."""
+    from webapp.auth import service as auth_service
+
+    user = make_user()
+    auth_service.send_password_reset(user.email)
+    assert mailbox.to(user.email)[-1]["Subject"] == "Reset your Folio password"
+
+
+@pytest.mark.services
+def test_real_worker_delivers_the_password_reset_mail(
+    app, client, mailbox, smtp_server, rq_queue, redis_url, make_user
+):
+    from tests.conftest import csrf_token
+
+    user = make_user(email="reset-queued@example.com")
+    client.post("/auth/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/auth/forgot")})
+    assert rq_queue.count == 1 and mailbox.to(user.email) == []
+    result = subprocess.run(
+        [str(VENV_BIN / "flask"), "worker", "--burst"],
+        cwd=ROOT,
+        env=worker_env(smtp_server.port, rq_queue.name, redis_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    messages = wait_for_mail(mailbox, user.email)
+    assert messages and messages[-1]["Subject"] == "Reset your Folio password", result.stdout + result.stderr

@@ -143,11 +143,12 @@ def register_commands(app: Flask) -> None:
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst: bool):
         """Run an rq worker for this app's queue (needs REDIS_URL)."""
+        from redis import Redis
         from rq import Worker
 
-        from webapp.jobs import redis_connection
-
-        connection = redis_connection()
-        if connection is None:
+        url = current_app.config["REDIS_URL"]
+        if not url:
             raise click.ClickException("REDIS_URL is not set; jobs run in-process.")
-        Worker([current_app.config["RQ_QUEUE"]], connection=connection).work(burst=burst)
+        # The worker gets a connection of its own: rq lengthens its socket timeout for blocking
+        # dequeues, which must not leak into the app's shared client that jobs use.
+        Worker([current_app.config["RQ_QUEUE"]], connection=Redis.from_url(url)).work(burst=burst)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from user_agents import parse as parse_user_agent
@@ -57,6 +57,10 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def inject_layout():
+        # Mails are rendered in workers too, with no request (and so no member or CSRF token);
+        # the layout's values belong to pages only.
+        if not has_request_context():
+            return {}
         theme, compact = "system", False
         if current_user.is_authenticated and current_user.settings:
             theme, compact = current_user.settings.theme, current_user.settings.compact_mode
