@@ -330,3 +330,23 @@ def test_key_list_api_windows(client, auth, member):
     assert [k["name"] for k in tail["data"]] == ["key-1", "key-0"]
     for query in ("limit=0", "limit=x", "offset=-1", "limit=101"):
         assert_json_error(client.get(f"/api/v1/api-keys?{query}"), 422, "validation_failed")
+
+
+def test_narrow_key_cannot_revive_or_extend_a_stronger_key(client, narrow):
+    """Re-enabling a disabled stronger key, or removing its expiry, would hand out more than
+    the calling key holds; disabling it is fine."""
+    user, _, secret = narrow
+    strong, _ = make_key(user, ["profile:write", "keys:manage"], name="strong", rate_limit=5000)
+    strong.status = "disabled"
+    strong.expires_at = utcnow() + timedelta(days=30)
+    db.session.commit()
+    revive = client.patch(f"/api/v1/api-keys/{strong.id}", headers=bearer(secret), json={"status": "active"})
+    assert_json_error(revive, 403)
+    assert stored(strong.id).status == "disabled"
+    strong.status = "active"
+    db.session.commit()
+    extend = client.patch(f"/api/v1/api-keys/{strong.id}", headers=bearer(secret), json={"expires_at": None})
+    assert_json_error(extend, 403)
+    assert stored(strong.id).expires_at is not None
+    disable = client.patch(f"/api/v1/api-keys/{strong.id}", headers=bearer(secret), json={"status": "disabled"})
+    assert disable.status_code == 200

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import pytest
 from flask_login import AnonymousUserMixin
 
-from webapp.activity import service as activity
-from webapp.activity.models import ActivityLog
-from webapp.extensions import db
-from webapp.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_size, paginate
+from webapp.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, last_page, page_number, page_size, window
 
 
 def test_member_setting_is_the_size(make_user):
@@ -34,17 +31,16 @@ def test_size_stays_within_bounds(make_user):
     assert page_size(user) == 5
 
 
-def test_paginate_uses_the_members_size(make_user):
-    user = make_user()
-    user.settings.items_per_page = 5
-    for n in range(12):
-        activity.record("note", user_id=user.id, message=str(n))
-    db.session.commit()
-    query = sa.select(ActivityLog).where(ActivityLog.user_id == user.id).order_by(ActivityLog.message)
-    first = paginate(query, user=user)
-    assert len(first.items) == 5 and first.total == 12 and first.pages == 3
-    assert len(paginate(query, user=user, page=3).items) == 2
-    assert paginate(query, user=user, page=99).items == []  # past the end: empty, not an error
+def test_window_and_page_helpers():
+    from webapp.errors import ValidationFailed
+
+    assert window(None, None, default_limit=7) == (7, 0)
+    assert window("30", "60", default_limit=7) == (30, 60)
+    for limit, offset in (("0", None), ("101", None), ("x", None), (None, "-1"), (None, str(10**30))):
+        with pytest.raises(ValidationFailed):
+            window(limit, offset, default_limit=7)
+    assert [page_number(v) for v in (None, "", "x", "-3", "2")] == [1, 1, 1, 1, 2]
+    assert [last_page(total, 5) for total in (0, 5, 6, 12)] == [1, 1, 2, 3]
 
 
 def test_settings_page_and_api_refuse_sizes_outside_the_bounds(client, member, auth):

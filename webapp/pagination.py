@@ -1,16 +1,13 @@
 """List sizes: the member's ``items_per_page`` setting is the one source for every member list.
 
-Views pass the signed-in member: ``sessions.active(user.id, limit=page_size(user))`` for a list
-shown whole but capped, ``paginate(query, user=user, page=page)`` for one with pages.
+Pages pass the signed-in member: ``sessions.active(user.id, limit=page_size(user))`` for a list
+shown whole but capped; paged lists use ``page_number`` and ``last_page``; API lists take
+``limit``/``offset`` through ``window`` (documented by ``LIST_PARAMS``).
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import sqlalchemy as sa
-
-from webapp.extensions import db
 
 DEFAULT_PAGE_SIZE = 20
 MIN_PAGE_SIZE = 5
@@ -26,11 +23,6 @@ def page_size(user: Any = None) -> int:
     if not isinstance(size, int):
         return DEFAULT_PAGE_SIZE
     return max(MIN_PAGE_SIZE, min(size, MAX_PAGE_SIZE))
-
-
-def paginate(query: sa.Select, *, user: Any, page: int | None = None):
-    """One page of ``query`` at the member's size; an out-of-range page is empty, not a 404."""
-    return db.paginate(query, page=page or 1, per_page=page_size(user), max_per_page=MAX_PAGE_SIZE, error_out=False)
 
 
 MAX_OFFSET = 1_000_000
@@ -65,3 +57,20 @@ def page_number(raw: Any) -> int:
         return max(1, min(int(raw), MAX_OFFSET))
     except (TypeError, ValueError):
         return 1
+
+
+def last_page(total: int, size: int) -> int:
+    """How many pages ``total`` items fill (at least one, for the empty state)."""
+    return max(1, -(-total // size))
+
+
+# OpenAPI parameters of every API list.
+LIST_PARAMS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        "description": "Defaults to your items-per-page setting",
+    },
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+]

@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from webapp.admin import service as admin
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
-from webapp.pagination import page_size, window
+from webapp.pagination import LIST_PARAMS, page_size, window
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
@@ -71,12 +71,7 @@ LIST_QUERY = [
         "schema": {"type": "string", "default": "-created_at"},
         "description": "created_at, email or last_login; prefix - for descending",
     },
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20, "minimum": 1, "maximum": 100}},
-    {
-        "name": "offset",
-        "in": "query",
-        "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": admin.MAX_OFFSET},
-    },
+    *LIST_PARAMS,
 ]
 
 

@@ -10,19 +10,9 @@ from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
 from webapp.apikeys import schemas
 from webapp.apikeys import service as apikeys
-from webapp.pagination import page_size, window
+from webapp.pagination import LIST_PARAMS, page_size, window
 
 bp = Blueprint("apikeys_api", __name__, url_prefix="/api/v1")
-
-LIST_QUERY = [
-    {
-        "name": "limit",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-        "description": "Defaults to your items-per-page setting",
-    },
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0}},
-]
 
 
 def _ceiling(principal) -> apikeys.Ceiling | None:
@@ -42,7 +32,7 @@ def _ceiling(principal) -> apikeys.Ceiling | None:
     tag="API keys",
     summary="List your keys, newest first (never the secrets)",
     response=schemas.KEY_LIST_SCHEMA,
-    query=LIST_QUERY,
+    query=LIST_PARAMS,
 )
 def list_keys(principal):
     """One window of keys; ``meta`` says how many there are in all."""

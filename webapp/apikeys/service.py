@@ -188,7 +188,9 @@ def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None)
 
 
 def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any], ceiling: Ceiling | None = None) -> ApiKey:
-    """Rename, change permissions, rate limit or expiry, disable or enable."""
+    """Rename, change permissions, rate limit or expiry, disable or enable.
+
+    With a ceiling, both the values given and the key that results must be within it."""
     key = get_key(user, key_id)
     cleaned = _validate(user, changes, EDITABLE)
     _within(
@@ -199,6 +201,14 @@ def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any], cei
     )
     for name, value in cleaned.items():
         setattr(key, name, value)
+    if key.status == "active":
+        # What matters is the key that results: a narrow key may rename or disable a stronger
+        # one, but not re-enable it or extend its life.
+        try:
+            _within(ceiling, key.permissions, key.rate_limit, (True, key.expires_at))
+        except Forbidden:
+            db.session.rollback()
+            raise
     if "expires_at" in cleaned:
         key.expiry_notified_at = None
     db.session.commit()

@@ -15,7 +15,7 @@ from webapp.apikeys import service as apikeys
 from webapp.apikeys.forms import ApiKeyForm
 from webapp.errors import ValidationFailed, parse_uuid
 from webapp.htmx import render
-from webapp.pagination import page_number, page_size
+from webapp.pagination import last_page, page_number, page_size
 
 bp = Blueprint("apikeys", __name__, url_prefix="/settings/api-keys")
 
@@ -33,7 +33,7 @@ def _section(
     """The keys section (or page); an answer that shows a secret is never cached."""
     page, size = page_number(request.values.get("page")), page_size(current_user)
     keys, total = apikeys.list_keys(current_user, limit=size, offset=(page - 1) * size)
-    pages = max(1, -(-total // size))
+    pages = last_page(total, size)
     if page > pages:  # the last key of the last page was deleted: show the page before
         page = pages
         keys, total = apikeys.list_keys(current_user, limit=size, offset=(page - 1) * size)
