@@ -43,3 +43,22 @@ def test_purge_deletes_only_what_ended_long_ago(runner, make_user):
 
 def test_announce_expiring_keys_runs(runner):
     assert "Announced 0 expiring key(s)." in runner.invoke(args=["announce-expiring-keys"]).output
+
+
+def test_purge_keeps_used_tokens_of_live_families(runner, make_user):
+    """A rotated token of a live sign-in is the evidence for theft detection: it stays."""
+    from webapp.auth import access
+    from webapp.auth.models import RefreshToken
+
+    user = make_user()
+    with time_machine.travel(utcnow() - timedelta(days=20), tick=False):
+        old = access.issue_pair(user)
+        access.rotate(old.refresh_token)  # the first token is now used, its family lives on
+    dead = access.issue_pair(user)
+    access.revoke(dead.refresh_token)
+    for row in db.session.scalars(sa.select(RefreshToken).where(RefreshToken.revoked_at.is_not(None))):
+        row.revoked_at = utcnow() - timedelta(days=40)
+    db.session.commit()
+    runner.invoke(args=["purge"])
+    remaining = db.session.scalars(sa.select(RefreshToken.token_hash)).all()
+    assert len(remaining) == 2  # both tokens of the live family; the revoked family is gone

@@ -111,7 +111,9 @@ def test_sign_out_everywhere_else_keeps_the_current_session(app, client, auth, a
     response = client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
     assert response.status_code == 303
     assert live_sessions(member.id) == 1
-    assert "Signed out 2 other sessions." in client.get("/settings/security").get_data(as_text=True)
+    assert "Signed out 2 other browser sessions and every API app" in client.get("/settings/security").get_data(
+        as_text=True
+    )
     assert signed_in(client)
     assert not any(signed_in(other) for other in others)
 
@@ -124,7 +126,9 @@ def test_sign_out_everywhere_else_counts_only_live_sessions(app, client, auth, a
         traveller.shift(timedelta(hours=3))
         live = new_browser(app, auth_cls, user.email)
         client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
-        assert "Signed out 1 other session." in client.get("/settings/security").get_data(as_text=True)
+        assert "Signed out 1 other browser session and every API app" in client.get("/settings/security").get_data(
+            as_text=True
+        )
         assert not signed_in(live)
     assert live_sessions(user.id) == 1
 

@@ -147,6 +147,18 @@ def revoke(raw_refresh: str) -> None:
         db.session.commit()
 
 
+def live_count(user_id: uuid.UUID) -> int:
+    """How many refresh tokens of the member still work (API apps signed in)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.used_at.is_(None),
+            RefreshToken.expires_at > utcnow(),
+        )
+    )
+
+
 def revoke_all_for(user_id: uuid.UUID) -> None:
     """Every refresh token of a member (password reset, sign out everywhere)."""
     db.session.execute(
@@ -158,12 +170,14 @@ def revoke_all_for(user_id: uuid.UUID) -> None:
 
 
 def purge(before: datetime) -> int:
-    """Delete refresh tokens that stopped working (revoked or expired) before ``before``.
+    """Delete the tokens of families that stopped working before ``before``.
 
-    Used tokens are kept until their family is revoked or expires, since reuse detection
-    needs them."""
-    result = db.session.execute(
-        sa.delete(RefreshToken).where(sa.or_(RefreshToken.revoked_at < before, RefreshToken.expires_at < before))
+    A family is dead when none of its tokens is still usable; until then even its used tokens
+    are kept, since presenting one again is how theft is detected."""
+    alive = sa.select(RefreshToken.family_id).where(
+        RefreshToken.revoked_at.is_(None), RefreshToken.expires_at >= before
     )
+    ended = sa.or_(RefreshToken.revoked_at < before, RefreshToken.expires_at < before)
+    result = db.session.execute(sa.delete(RefreshToken).where(ended, RefreshToken.family_id.not_in(alive)))
     db.session.commit()
     return result.rowcount or 0

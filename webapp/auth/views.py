@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from webapp import limits
 from webapp.activity import service as activity
+from webapp.auth import access, sessions
 from webapp.auth import service as auth
-from webapp.auth import sessions
 from webapp.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -184,6 +184,7 @@ def _security_page(password_form, email_form, status: int = 200):
         is_current=sessions.is_current,
         sign_ins=activity.recent(current_user.id, "login", limit=page_size(current_user)),
         page_size=page_size(current_user),
+        api_apps=access.live_count(current_user.id),
     ), status
 
 
@@ -232,9 +233,10 @@ def change_email():
 @bp.post("/settings/security/sessions/revoke-others")
 @login_required
 def revoke_other_sessions():
-    """Sign out every other browser; their cookies stop working at once."""
+    """Sign out every other browser and every API app; their credentials stop working at once."""
     count = auth.sign_out_everywhere(current_user.id, except_token=current_user.get_id())
-    flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
+    browsers = f"{count} other browser session{'s' if count != 1 else ''}"
+    flash(f"Signed out {browsers} and every API app signed in with your password.", "success")
     return hx_redirect(url_for("auth.security"))
 
 
