@@ -92,8 +92,8 @@ def test_clearing_optional_fields(client, member):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("website", "not a url", "https://"),
-        ("website", "javascript:alert(1)", "https://"),
+        ("website", "not a url", "starting with http:// or https://"),
+        ("website", "javascript:alert(1)", "starting with http:// or https://"),
         ("phone", "4155550123", "international format"),
         ("phone", "+1415", "not a valid phone"),
         ("github_username", "https://github.com/anasilva", "not the link"),
@@ -305,7 +305,7 @@ def test_cv_page_keeps_posted_rows_after_an_error(client, member):
         ),
         ({"experience-0-company": "X", "experience-0-start": "2020-05"}, "title"),
         ({"experience-0-title": "A", "experience-0-company": "X", "experience-0-start": "May 2020"}, "YYYY-MM"),
-        ({"links-0-label": "Site", "links-0-url": "example"}, "https://"),
+        ({"links-0-label": "Site", "links-0-url": "example"}, "starting with http:// or https://"),
     ],
 )
 def test_cv_row_errors_come_back(client, member, rows, message):

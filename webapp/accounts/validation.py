@@ -95,7 +95,7 @@ def url(value: Any) -> str | None:
         return None
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value:
-        raise ValueError("Enter a full web address starting with https://")
+        raise ValueError("Enter a full web address starting with http:// or https://")
     return value
 
 
