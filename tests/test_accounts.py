@@ -121,6 +121,32 @@ def test_invalid_field_is_shown_inline_and_nothing_saved(client, member, field, 
     assert profile.company is None
 
 
+def test_refused_profile_starts_with_a_summary_of_the_fields_to_fix(client, member):
+    response = post_profile(client, website="not a url", phone="12")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    about = html[html.index('id="about"') : html.index('id="portfolio"')]
+    summary = re.search(r'<div class="alert alert-error error-summary" role="alert">(.*?)</div>', about, re.S)
+    assert summary, "the summary sits at the top of the form that failed"
+    assert "Please fix 2 fields" in summary.group(1)
+    assert re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary.group(1)) == [
+        ("phone", "Phone"),
+        ("website", "Website"),
+    ]
+    # Each link's target is a field on the page, marked invalid.
+    for field_id in ("phone", "website"):
+        assert re.search(
+            rf'<input[^>]*aria-invalid="true"[^>]*id="{field_id}"|<input[^>]*id="{field_id}"[^>]*aria-invalid="true"',
+            html,
+        )
+    # Only the form that failed has one.
+    assert html.count("alert-error error-summary") == 1
+
+
+def test_a_good_profile_page_has_no_error_summary(client, member):
+    assert "error-summary" not in client.get("/profile").get_data(as_text=True)
+
+
 def test_slug_taken_by_another_member(client, member, make_user):
     other = make_user(name="Other Person")
     db.session.get(Profile, other.profile.id).slug = "taken-slug"
@@ -244,6 +270,26 @@ def test_cv_saves_non_contiguous_rows(client, member):
     assert cv["education"] == [{"school": "Porto Arts", "degree": "BA", "start": "2011-09", "end": "2014-06"}]
     assert cv["links"] == [{"label": "Showreel", "url": "https://example.com/reel"}]
     assert cv["skills"] == ["Lighting", "Retouching"]
+
+
+def test_saved_cv_lands_on_the_cv_card_with_its_message(client, member):
+    response = post_cv(client, {"headline": "Portraits"})
+    assert response.status_code == 303 and response.headers["Location"] == "/profile#cv"
+    html = client.get("/profile").get_data(as_text=True)
+    cv_card = html[html.index('<section class="card" id="cv"') :]
+    assert '<div class="flash flash-success">CV saved.</div>' in cv_card
+    # Not a second time at the top of the page, where nobody arriving at #cv would see it.
+    assert html.count("CV saved.") == 1
+    assert "CV saved." not in client.get("/profile").get_data(as_text=True)
+
+
+def test_refused_cv_summarises_row_fields_by_position(client, member):
+    response = post_cv(client, {"experience-0-company": "X", "experience-0-start": "2020-05"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    cv_card = html[html.index('<section class="card" id="cv"') :]
+    assert "Please fix 1 field<" in cv_card
+    assert '<a href="#experience-0-title">Experience 1: Role</a>' in cv_card
 
 
 def test_cv_rows_removed(client, member):

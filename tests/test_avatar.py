@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
+from html import unescape as html_unescape
 
 import pytest
 from PIL import Image
@@ -46,6 +49,16 @@ def upload_page(client, data: bytes, filename: str = "me.png"):
         "/profile/avatar",
         data={"avatar": (io.BytesIO(data), filename), "csrf_token": csrf_token(client, "/profile")},
         content_type="multipart/form-data",
+    )
+
+
+def upload_htmx(client, data: bytes, filename: str = "me.png"):
+    """The photo card's htmx post (``hx-encoding="multipart/form-data"``)."""
+    return client.post(
+        "/profile/avatar",
+        data={"avatar": (io.BytesIO(data), filename), "csrf_token": csrf_token(client, "/profile")},
+        content_type="multipart/form-data",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/profile"},
     )
 
 
@@ -211,3 +224,98 @@ def test_media_route_does_not_leave_the_storage_folder(client, path):
     response = client.get(path)
     assert response.status_code == 404
     assert b"SECRET_KEY" not in response.data and b"root:" not in response.data
+
+
+# --- The photo card under htmx ------------------------------------------------------------
+
+
+def test_photo_form_posts_with_htmx_and_swaps_its_own_card(client, member):
+    html = client.get("/profile").get_data(as_text=True)
+    form = re.search(r'<form[^>]*hx-post="/profile/avatar"[^>]*>', html).group(0)
+    assert 'hx-encoding="multipart/form-data"' in form
+    assert 'hx-target="#photo"' in form and 'hx-swap="outerHTML"' in form
+    # The plain-form fallback is still there for a browser without JavaScript.
+    assert 'action="/profile/avatar"' in form and 'enctype="multipart/form-data"' in form
+    assert '<section class="card" id="photo"' in html
+
+
+def test_htmx_upload_success_redirects_the_whole_page(client, member):
+    response = upload_htmx(client, png_bytes())
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/profile"
+    db.session.expire_all()
+    assert member.profile.avatar_url
+    assert "Photo updated." in client.get("/profile").get_data(as_text=True)
+
+
+def test_htmx_refused_upload_answers_the_card_with_the_error(client, member):
+    response = upload_htmx(client, b"not an image at all", "notes.png")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "<header" not in html
+    assert html.lstrip().startswith('<section class="card" id="photo"')
+    assert '<p class="error" id="avatar-error">' in html and 'aria-invalid="true"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_oversize_image_answers_413_with_the_card(client, member):
+    response = upload_htmx(client, noise_png(int(5.5 * 1024 * 1024)))
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="photo"' in html
+    assert re.search(r'<p class="error" id="avatar-error">[^<]*5 MB', html)
+
+
+def test_htmx_request_over_the_body_limit_answers_413_with_the_card(client, member):
+    """Werkzeug refuses the body before the view (while the CSRF check reads the form)."""
+    response = upload_htmx(client, os.urandom(7 * 1024 * 1024), "huge.png")
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="photo"' in html
+    assert re.search(r'<p class="error" id="avatar-error">[^<]*5 MB', html)
+    db.session.expire_all()
+    assert member.profile.avatar_url is None
+
+
+def test_other_pages_over_the_body_limit_get_the_error_page(client, member):
+    response = client.post(
+        "/profile",
+        data={"bio": "x" * (7 * 1024 * 1024), "csrf_token": csrf_token(client, "/profile")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "<html" in html and "File too large" in html and 'id="photo"' not in html
+
+
+def test_htmx_swaps_413_answers(client, member):
+    """htmx 2 only swaps the codes its config lists: 413 must be one, like 422."""
+    html = client.get("/profile").get_data(as_text=True)
+    config = json.loads(html_unescape(re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', html).group(1)))
+    swapping = {rule["code"] for rule in config["responseHandling"] if rule["swap"]}
+    assert {"422", "413"} <= swapping
+    codes = [rule["code"] for rule in config["responseHandling"]]
+    assert codes.index("413") < codes.index("[45]..")
+
+
+def test_refused_upload_without_htmx_keeps_the_rest_of_the_profile(client, member):
+    """The plain form answers the whole page, whose other forms show what is stored, not the
+    (empty) fields of the avatar post."""
+    member.profile.job_title = "Portrait photographer"
+    db.session.commit()
+    response = upload_page(client, b"not an image", "notes.png")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<html" in html and '<p class="error" id="avatar-error">' in html
+    assert 'value="Portrait photographer"' in html
+
+
+def test_remove_photo_is_a_small_secondary_button(client, member):
+    upload_page(client, png_bytes())
+    html = client.get("/profile").get_data(as_text=True)
+    assert re.search(r'<button type="submit" class="button secondary small">Remove photo</button>', html)
+    response = client.post(
+        "/profile/avatar/delete",
+        data={"csrf_token": csrf_token(client, "/profile")},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/profile"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.datastructures import MultiDict
-from wtforms import FieldList, Form, FormField, StringField
+from wtforms import FieldList, Form, FormField, RadioField, StringField
 
 from webapp.errors import ValidationFailed
-from webapp.forms import apply_errors, find_field
+from webapp.forms import apply_errors, choices, find_field
 
 
 class Row(Form):
@@ -69,3 +71,45 @@ def test_service_error_without_details_is_a_form_error(form):
 def test_find_field_out_of_range_mapping(form):
     assert find_field(form, "experience.5.title", {"experience": [0, 1]}) is None
     assert find_field(form, "experience.1.title", {"experience": [0, 1]}) is form.experience[1].form.title
+
+
+# --- The error summary macro (templates/_macros/forms.html) --------------------------------
+
+
+class Choices(Form):
+    size = RadioField("Size", choices=choices([("s", "Small"), ("l", "Large")]))
+    name = StringField("Name")
+
+
+def summary(app, form) -> str:
+    template = app.jinja_env.from_string(
+        '{% from "_macros/forms.html" import error_summary %}{{ error_summary(form) }}'
+    )
+    return template.render(form=form)
+
+
+def test_error_summary_lists_each_invalid_field_as_a_link(app, form):
+    apply_errors(form, failed({"headline": ["Too long."], "experience.1.title": ["Required."]}))
+    html = summary(app, form)
+    assert 'role="alert"' in html and "Please fix 2 fields" in html
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', html)
+    # Rows are named by their place on the page; the link goes to the id the row's field renders with.
+    assert links == [("headline", "Headline"), (form.experience[1].form.title.id, "Experience 2: Role")]
+
+
+def test_error_summary_counts_one_field_in_the_singular(app, form):
+    apply_errors(form, failed({"headline": ["Too long."]}))
+    assert "Please fix 1 field<" in summary(app, form)
+
+
+def test_error_summary_is_absent_without_field_errors(app, form):
+    assert summary(app, form).strip() == ""
+    apply_errors(form, failed({}))  # a form-level error only: form_errors() shows it
+    assert summary(app, form).strip() == ""
+
+
+def test_error_summary_links_radios_to_their_first_option(app):
+    form = Choices(formdata=MultiDict({"size": "x"}))
+    form.validate()
+    assert form.size.errors
+    assert '<a href="#size-0">Size</a>' in summary(app, form)

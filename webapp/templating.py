@@ -22,7 +22,9 @@ HTMX_CONFIG = json.dumps(
         "responseHandling": [
             {"code": "204", "swap": False},
             {"code": "[23]..", "swap": True},
+            # Refusals that answer a corrected form (the photo card's oversize file is a 413).
             {"code": "422", "swap": True},
+            {"code": "413", "swap": True},
             {"code": "[45]..", "swap": False, "error": True},
         ],
     }

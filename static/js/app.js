@@ -85,9 +85,33 @@
     if (first) first.focus();
   });
 
-  // After htmx swaps in an error response, move focus to the first invalid field.
+  // Bring the first invalid field into view and put the cursor in it. The centre of the
+  // screen, so that the sticky header does not hide it.
+  function focusFirstInvalid(root) {
+    var invalid = root && root.querySelector("[aria-invalid='true']");
+    if (!invalid) return false;
+    invalid.focus({ preventScroll: true });
+    invalid.scrollIntoView({ block: "center" });
+    return true;
+  }
+
+  // The error summary's links: following a link to an input scrolls but does not always focus it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".error-summary a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    field.focus({ preventScroll: true });
+    field.scrollIntoView({ block: "center" });
+  });
+
+  // A page answered after a refused plain form: start at the first field to fix.
+  focusFirstInvalid(document);
+
+  // After htmx swaps in an error response, move focus to the first invalid field. An outerHTML
+  // swap replaces its target, so look in the new content (the element the event fires on).
   document.addEventListener("htmx:afterSwap", function (event) {
-    var invalid = event.detail.target.querySelector("[aria-invalid='true']");
-    if (invalid) invalid.focus();
+    var target = event.detail.target;
+    focusFirstInvalid(target && target.isConnected ? target : event.target);
   });
 })();

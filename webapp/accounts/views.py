@@ -21,7 +21,7 @@ from webapp.accounts.forms import (
 from webapp.auth.login import sign_out
 from webapp.errors import ServiceError
 from webapp.forms import apply_errors
-from webapp.htmx import hx_redirect
+from webapp.htmx import hx_redirect, render
 from webapp.security import safe_next_path
 from webapp.timeutil import utcnow
 
@@ -31,30 +31,38 @@ CV_ROWS = {"experience": ExperienceRow, "education": EducationRow, "links": Link
 
 
 def _profile_form() -> ProfileForm:
+    """The profile form as stored; only the profile's own save binds what was posted, so a
+    refused avatar or CV leaves these fields as they are."""
     profile = current_user.profile
-    form = ProfileForm(obj=profile)
-    if not form.is_submitted():
-        form.categories.data = ", ".join(profile.categories or [])
-        form.budget_min.data = profile.budget_min // 100 if profile.budget_min is not None else None
-        form.budget_max.data = profile.budget_max // 100 if profile.budget_max is not None else None
+    form = ProfileForm(formdata=None, obj=profile)
+    form.categories.data = ", ".join(profile.categories or [])
+    form.budget_min.data = profile.budget_min // 100 if profile.budget_min is not None else None
+    form.budget_max.data = profile.budget_max // 100 if profile.budget_max is not None else None
     return form
 
 
 def _cv_form() -> CVForm:
-    if request.method == "POST" and request.form.get("form") == "cv":
-        return CVForm()
     cv = accounts.get_cv(current_user)
-    return CVForm(data={**cv, "skills": ", ".join(cv.get("skills") or [])})
+    return CVForm(formdata=None, data={**cv, "skills": ", ".join(cv.get("skills") or [])})
+
+
+def _profile_context(**overrides) -> dict:
+    """The profile page's forms as stored, except those a refused save passes in."""
+    context = {"profile": current_user.profile, "avatar_form": AvatarForm(formdata=None)}
+    if "form" not in overrides:
+        context["form"] = _profile_form()
+    if "cv_form" not in overrides:
+        context["cv_form"] = _cv_form()
+    return context | overrides
 
 
 def _profile_page(status: int = 200, **overrides):
-    context = {
-        "form": _profile_form(),
-        "cv_form": _cv_form(),
-        "avatar_form": AvatarForm(),
-    }
-    context.update(overrides)
-    return render_template("accounts/profile.html", **context), status
+    return render_template("accounts/profile.html", **_profile_context(**overrides)), status
+
+
+def _photo_card(form: AvatarForm, status: int):
+    """A refused upload: the photo card for htmx (it swaps itself), the whole page otherwise."""
+    return render("accounts/profile.html", "accounts/_photo.html", status, **_profile_context(avatar_form=form))
 
 
 @bp.get("/profile")
@@ -68,7 +76,7 @@ def profile():
 @login_required
 def save_profile():
     """Save the profile fields; errors come back next to each field."""
-    form = _profile_form()
+    form = ProfileForm()
     if form.validate_on_submit():
         try:
             accounts.update_profile(current_user, form.changes())
@@ -91,7 +99,7 @@ def save_cv():
         except ServiceError as exc:
             apply_errors(form, exc, entries=form.kept_rows)
             return _profile_page(422, cv_form=form)
-        flash("CV saved.", "success")
+        flash("CV saved.", "success@cv")  # shown in the CV card, where the redirect lands
         return redirect(url_for("accounts.profile") + "#cv", 303)
     return _profile_page(422, cv_form=form)
 
@@ -119,10 +127,11 @@ def upload_avatar():
             accounts.set_avatar(current_user, form.avatar.data.read(max_bytes + 1), max_bytes=max_bytes)
         except ServiceError as exc:
             apply_errors(form, exc)
-            return _profile_page(exc.status, avatar_form=form)
+            return _photo_card(form, exc.status)
         flash("Photo updated.", "success")
-        return redirect(url_for("accounts.profile"), 303)
-    return _profile_page(422, avatar_form=form)
+        # A full navigation under htmx too: the header's avatar changes as well as the card.
+        return hx_redirect(url_for("accounts.profile"))
+    return _photo_card(form, 422)
 
 
 @bp.post("/profile/avatar/delete")
@@ -191,6 +200,20 @@ def delete_account():
             flash("Your account and all of its data are deleted. Thank you for trying Folio.", "info")
             return redirect(url_for("main.index"), 303)
     return render_template("accounts/delete.html", form=form), 422 if form.errors else 200
+
+
+@bp.errorhandler(413)
+def request_too_large(exc):
+    """A body over ``MAX_CONTENT_LENGTH`` is refused before the view runs (while the CSRF check
+    reads the form); on the avatar upload it is explained on the photo card like any other
+    refusal. The request's form cannot be read, so the card starts empty."""
+    limit = current_app.config["AVATAR_MAX_BYTES"] // (1024 * 1024)
+    if request.endpoint != "accounts.upload_avatar":
+        message = f"The upload is too large. The limit is {limit} MB."
+        return render_template("errors/413.html", status=413, message=message), 413
+    form = AvatarForm(formdata=None)
+    form.avatar.errors = [f"Choose an image under {limit} MB."]
+    return _photo_card(form, 413)
 
 
 @bp.errorhandler(429)
