@@ -321,3 +321,17 @@ def test_sign_in_with_a_nul_in_the_email_is_a_plain_refusal(client):
     """PostgreSQL refuses NUL bytes in text; the answer must still be the usual 401."""
     response = login(client, "a\x00@example.com", "whatever-password")
     assert_json_error(response, 401, "invalid_credentials")
+
+
+def test_the_newest_token_of_a_revoked_family_says_the_sign_in_ended(client, user):
+    first = tokens(client, user.email)
+    second = refresh(client, first["refreshToken"]).get_json()["data"]
+    assert_json_error(refresh(client, first["refreshToken"]), 401, "refresh_token_reused")
+    error = assert_json_error(refresh(client, second["refreshToken"]), 401, "refresh_token_revoked")
+    assert "ended" in error["message"]
+
+
+def test_401_answers_carry_a_bearer_challenge(client):
+    response = client.get("/api/v1/profile", headers={"Authorization": "Bearer pk_live_nope"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="folio"')

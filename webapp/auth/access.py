@@ -112,7 +112,13 @@ def rotate(raw_refresh: str, device: str | None = None) -> tuple[User, TokenPair
     now = utcnow()
     if row is None:
         raise Unauthorized("The refresh token is not valid.", code="invalid_refresh_token")
-    if row.used_at is not None or row.revoked_at is not None:
+    if row.revoked_at is not None:
+        raise Unauthorized(
+            "This sign-in has ended (signed out, password changed, or an older refresh token of it was "
+            "reused). Sign in again.",
+            code="refresh_token_revoked",
+        )
+    if row.used_at is not None:
         _revoke_family(row.family_id)
         db.session.commit()
         raise Unauthorized(
