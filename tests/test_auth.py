@@ -572,3 +572,24 @@ def test_simultaneous_sign_ups_with_one_email_give_one_account(app):
         thread.join()
     assert sorted(outcomes) == ["conflict"] * 3 + ["created"]
     assert db.session.scalar(sa.select(sa.func.count()).where(User.email == "race@example.com")) == 1
+
+
+def test_short_password_gets_the_services_message(client):
+    response = register(client, password="short")
+    assert response.status_code == 422
+    assert "Use at least 10 characters." in response.get_data(as_text=True)
+
+
+def test_sign_up_counts_as_the_first_sign_in(client):
+    assert register(client).status_code == 303
+    page = client.get("/settings/security").get_data(as_text=True)
+    assert "No sign-ins recorded yet." not in page and "Signed in" in page
+
+
+def test_confirming_another_accounts_email_while_signed_in_warns(client, auth, member, make_user):
+    from webapp.auth import service as auth_service
+
+    other = make_user(verified=False)
+    link = "/auth/verify/" + auth_service.verification_token(other)
+    page = client.get(link, follow_redirects=True).get_data(as_text=True)
+    assert f"{other.email} is confirmed" in page and "belongs to another account" in page

@@ -105,7 +105,8 @@ def json_error(status: int, code: str, message: str, details: dict[str, Any] | N
     response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
     response.status_code = status
     if status == 401:  # RFC 6750: tell bearer clients how to authenticate, and why it failed
-        response.headers["WWW-Authenticate"] = f'Bearer realm="folio", error="invalid_token", error_description="{code}"'
+        challenge = f'Bearer realm="folio", error="invalid_token", error_description="{code}"'
+        response.headers["WWW-Authenticate"] = challenge
     return response
 
 

@@ -12,13 +12,13 @@ _password = [DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
 
 
 class RegisterForm(FlaskForm):
-    display_name = StringField(
-        "Your name", validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "name"}
-    )
-    email = EmailField("Email", validators=[DataRequired(), Email()], render_kw={"autocomplete": "email"})
+    # Only presence is checked here: the service's rules (length, common passwords, address
+    # format) give the messages, the same ones the API gives.
+    display_name = StringField("Your name", validators=[DataRequired()], render_kw={"autocomplete": "name"})
+    email = EmailField("Email", validators=[DataRequired()], render_kw={"autocomplete": "email"})
     password = PasswordField(
         "Password",
-        validators=_password,
+        validators=[DataRequired()],
         description=f"At least {MIN_LENGTH} characters; avoid common passwords.",
         render_kw={"autocomplete": "new-password"},
     )

@@ -21,7 +21,7 @@ from webapp.auth.forms import (
 from webapp.auth.login import sign_in, sign_out
 from webapp.auth.tokens import TokenInvalid
 from webapp.errors import ServiceError
-from webapp.extensions import limiter
+from webapp.extensions import db, limiter
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect, is_htmx, render
 from webapp.pagination import page_size
@@ -66,6 +66,8 @@ def register():
             apply_errors(form, exc)
         else:
             sign_in(user, remember=False)
+            activity.record("login", user_id=user.id, message="signed up")
+            db.session.commit()
             flash("Welcome to Folio! We sent you a link to confirm your email.", "success")
             return redirect(url_for("accounts.profile"), 303)
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
@@ -114,7 +116,14 @@ def verify(token: str):
         user = auth.verify_email(token)
     except ServiceError as exc:
         return render_template("auth/token_problem.html", message=exc.message, kind="verify"), exc.status
-    flash(f"Thanks! {user.email} is confirmed.", "success")
+    if current_user.is_authenticated and current_user.id != user.id:
+        flash(
+            f"{user.email} is confirmed. Note that it belongs to another account than the one you are "
+            f"signed in with ({current_user.email}).",
+            "warning",
+        )
+    else:
+        flash(f"Thanks! {user.email} is confirmed.", "success")
     return redirect(url_for("accounts.profile") if current_user.is_authenticated else url_for("auth.login"))
 
 
