@@ -432,6 +432,39 @@ def test_items_per_page_set_by_api_still_saves_on_the_page(client, member, auth)
     assert post_settings(client, items_per_page="25").status_code == 303
 
 
+def timezone_select(html: str) -> str:
+    return re.search(r'<select[^>]*id="timezone".*?</select>', html, re.S).group(0)
+
+
+def test_timezone_select_offers_region_zones_grouped_by_region(client, member):
+    select = timezone_select(client.get("/settings").get_data(as_text=True))
+    groups = re.findall(r'<optgroup label="([^"]+)">', select)
+    assert groups == ["Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"]
+    values = re.findall(r'<option[^>]*value="([^"]+)"', select)
+    assert values[0] == "UTC" and len(values) == len(set(values))
+    assert all(v == "UTC" or v.split("/")[0] in groups for v in values)
+    for legacy in ("US/Eastern", "GMT", "Etc/GMT+5", "Cuba", "Canada/Pacific"):
+        assert legacy not in values
+    europe = re.search(r'<optgroup label="Europe">(.*?)</optgroup>', select, re.S).group(1)
+    assert re.search(r'<option value="Europe/Paris">Paris</option>', europe)
+    america = re.search(r'<optgroup label="America">(.*?)</optgroup>', select, re.S).group(1)
+    assert '<option value="America/New_York">New York</option>' in america
+    assert '<option value="America/Argentina/Buenos_Aires">Argentina / Buenos Aires</option>' in america
+    assert "_" not in "".join(re.findall(r">([^<]+)</option>", select))
+
+
+def test_a_legacy_zone_set_through_the_api_still_round_trips_on_the_page(client, member, auth):
+    response = client.patch("/api/v1/settings", json={"timezone": "US/Eastern"}, headers=auth.headers())
+    assert response.status_code == 200
+    select = timezone_select(client.get("/settings").get_data(as_text=True))
+    assert re.search(r'<option selected value="US/Eastern">|<option value="US/Eastern" selected>', select)
+    assert post_settings(client, timezone="US/Eastern").status_code == 303
+    assert fresh(member).timezone == "US/Eastern"
+    # Once the member picks a zone from the list, the alias is no longer offered.
+    assert post_settings(client, timezone="Europe/Paris").status_code == 303
+    assert "US/Eastern" not in timezone_select(client.get("/settings").get_data(as_text=True))
+
+
 def test_timezone_changes_how_times_render(client, member):
     from webapp.activity.models import ActivityLog
 

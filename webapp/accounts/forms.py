@@ -16,6 +16,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -26,10 +27,27 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from webapp import pagination
 from webapp.accounts import validation
 from webapp.forms import choices
-from webapp.timeutil import all_timezones
+from webapp.timeutil import all_timezones, is_timezone
 
 _month = {"type": "month", "placeholder": "YYYY-MM"}
 PAGE_SIZES = (5, 10, 20, 50, 100)
+# The regions of the IANA database's canonical zones; the other names (US/Eastern, GMT+5,
+# Etc/..., Cuba) are legacy aliases, still accepted from the API but not offered on the page.
+TIMEZONE_REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+
+
+def timezone_choices(current: str | None = None) -> list[SelectChoice]:
+    """UTC, then the region zones grouped by region and named within it ("New York",
+    "Argentina / Buenos Aires"). A ``current`` zone outside the list (set through the API)
+    comes right after UTC, so the page shows it and saves it back unchanged."""
+    offered = [SelectChoice("UTC", "UTC")]
+    if current and current != "UTC" and current.split("/")[0] not in TIMEZONE_REGIONS and is_timezone(current):
+        offered.append(SelectChoice(current, current.replace("_", " ")))
+    for name in all_timezones():
+        region, _, place = name.partition("/")
+        if region in TIMEZONE_REGIONS and place:
+            offered.append(SelectChoice(name, place.replace("_", " ").replace("/", " / "), optgroup=region))
+    return offered
 
 
 class ProfileForm(FlaskForm):
@@ -143,7 +161,7 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = choices((tz, tz.replace("_", " ")) for tz in all_timezones())
+        self.timezone.choices = timezone_choices(self.timezone.data)
         self.items_per_page.choices = choices((n, str(n)) for n in self._page_sizes())
 
     def _page_sizes(self) -> list[int]:
