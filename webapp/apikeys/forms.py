@@ -14,6 +14,7 @@ from wtforms import DateField, SelectMultipleField, StringField, widgets
 from wtforms.validators import Optional
 
 from webapp.api import scopes
+from webapp.apikeys.service import DEFAULT_RATE_LIMIT
 from webapp.errors import ServiceError
 from webapp.forms import apply_errors, choices
 from webapp.timeutil import to_zone
@@ -33,7 +34,7 @@ class ApiKeyForm(FlaskForm):
     )
     # Text, not IntegerField: the service's cleaner parses it and words the error.
     rate_limit = StringField(
-        "Rate limit (requests per hour)", default="1000", widget=widgets.NumberInput(min=1, step=1)
+        "Rate limit (requests per hour)", default=str(DEFAULT_RATE_LIMIT), widget=widgets.NumberInput(min=1, step=1)
     )
 
     def __init__(self, *args, member, **kwargs):
