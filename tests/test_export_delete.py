@@ -119,7 +119,8 @@ def test_export_holds_keys_tokens_usage_and_the_avatar(client, member, auth, oth
     assert "token_hash" not in token and token["user_id"] == str(member.id)
     (day,) = files["usage.json"]
     assert day["user_id"] == str(member.id) and day["api_calls"] >= 1
-    assert isinstance(day["storage_used_gb"], float)
+    # Numeric columns come out exact, as strings, not as floats.
+    assert day["storage_used_gb"] == "0.00" and day["storage_limit_gb"] == "100.00"
 
     db.session.expire_all()
     avatar_key = storage.key_from_url(member.profile.avatar_url)
@@ -130,6 +131,41 @@ def test_export_holds_keys_tokens_usage_and_the_avatar(client, member, auth, oth
     for secret in secrets.values():
         assert secret.encode() not in everything
     assert str(other.id).encode() not in everything
+
+
+def test_export_includes_calls_still_in_the_usage_buffer(client, member, auth, app, monkeypatch):
+    """Counts waiting for the next flush are written before the files are built, so the usage
+    days and the key's use count are current."""
+    monkeypatch.setitem(app.config, "USAGE_FLUSH_SECONDS", 3600)
+    counter.flush()  # start with an empty buffer and a fresh flush time
+    key, secret = make_key(member, name="Buffered")
+    for _ in range(3):
+        assert client.get("/api/v1/profile", headers=bearer(secret)).status_code == 200
+    assert counter.pending_key_uses([key.id])[key.id].uses == 3  # nothing written yet
+
+    files = {n: json.loads(d) for n, d in export_files(client).items() if n.endswith(".json")}
+    (day,) = files["usage.json"]
+    assert day["api_calls"] == 3
+    (exported_key,) = files["api_keys.json"]
+    assert exported_key["usage_count"] == 3 and exported_key["last_used_at"] is not None
+    assert counter.pending_key_uses([key.id]) == {}
+
+
+def test_decimals_are_exported_exactly():
+    from decimal import Decimal
+
+    from webapp.accounts.export import _json_default
+
+    assert json.loads(json.dumps({"gb": Decimal("12345678.91")}, default=_json_default)) == {"gb": "12345678.91"}
+
+
+def test_key_and_token_exporters_live_in_their_domains():
+    from webapp.accounts.export import _EXPORTERS, load_domain_exporters
+
+    load_domain_exporters()
+    assert _EXPORTERS["api_keys.json"].__module__ == "webapp.apikeys.export"
+    assert _EXPORTERS["refresh_tokens.json"].__module__ == "webapp.auth.export"
+    assert _EXPORTERS["usage.json"].__module__ == "webapp.usage.export"
 
 
 def test_export_has_every_row_the_member_owns(client, member, auth, other):

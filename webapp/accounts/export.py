@@ -3,7 +3,8 @@
 Domains add their own files with ``@exporter("name.ext")`` in ``webapp/<domain>/export.py``
 (found and imported when an export is built, so no list has to be kept in step): the function
 receives the member's id and returns bytes, a JSON-serialisable value, or None to leave the
-file out. Later issues plug in (ledger CSV, ICS).
+file out. ``@before_export`` functions run first (the usage buffer is written that way).
+Decimals are written as strings, exactly as stored. Later issues plug in (ledger CSV, ICS).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from webapp.timeutil import utcnow
 
 Exporter = Callable[[uuid.UUID], Any]
 _EXPORTERS: dict[str, Exporter] = {}
+_BEFORE_EXPORT: list[Callable[[], None]] = []
 
 
 def exporter(filename: str) -> Callable[[Exporter], Exporter]:
@@ -42,13 +44,21 @@ def exporter(filename: str) -> Callable[[Exporter], Exporter]:
     return register
 
 
+def before_export(func: Callable[[], None]) -> Callable[[], None]:
+    """Register a function that runs before any exporter, e.g. to write buffered data, so
+    that every file of the archive reads the same, current rows."""
+    if func not in _BEFORE_EXPORT:
+        _BEFORE_EXPORT.append(func)
+    return func
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, Decimal):
-        return float(value)  # Numeric(10, 2): a float prints it back exactly
+        return str(value)  # exact, as stored ("12.50"); a float would round larger amounts
     raise TypeError(f"cannot export {type(value).__name__}")
 
 
@@ -69,6 +79,8 @@ def load_domain_exporters() -> None:
 def build_zip(user_id: uuid.UUID) -> bytes:
     """The export archive for one member; the manifest lists the files it holds."""
     load_domain_exporters()
+    for prepare in _BEFORE_EXPORT:
+        prepare()
     files = {}
     for filename, func in sorted(_EXPORTERS.items()):
         content = func(user_id)
@@ -135,28 +147,3 @@ def _avatar(user_id: uuid.UUID) -> bytes | None:
 
     key = storage.key_from_url(db.session.scalar(sa.select(Profile.avatar_url).where(Profile.user_id == user_id)))
     return storage.read(key) if key and storage.exists(key) else None
-
-
-# The API key and refresh token exporters live here rather than in their own domains, whose
-# files this module's owner does not edit; move them to webapp/apikeys/export.py and
-# webapp/auth/export.py whenever convenient (load_domain_exporters finds them there).
-
-
-@exporter("api_keys.json")
-def _api_keys(user_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every key's metadata; the hash stays behind (the secret itself is never stored)."""
-    from webapp.apikeys.models import ApiKey
-
-    rows = db.session.scalars(sa.select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at))
-    return [row_dict(row, exclude=("key_hash",)) for row in rows]
-
-
-@exporter("refresh_tokens.json")
-def _refresh_tokens(user_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The API sign-ins: device and times, never the token's hash."""
-    from webapp.auth.models import RefreshToken
-
-    rows = db.session.scalars(
-        sa.select(RefreshToken).where(RefreshToken.user_id == user_id).order_by(RefreshToken.issued_at)
-    )
-    return [row_dict(row, exclude=("token_hash",)) for row in rows]
