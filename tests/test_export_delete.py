@@ -259,6 +259,8 @@ def test_delete_removes_every_row_and_file_and_signs_out(client, member, auth, o
     assert after["user_sessions"] == before["user_sessions"] - 1
     assert after["roles"] == before["roles"]
     assert not storage.exists(own_avatar)
+    # No empty avatars/<user-id>/ folder is left behind; the shared avatars/ folder stays.
+    assert not (storage.root() / "avatars" / str(member.id)).exists()
     # The other member is untouched.
     assert storage.exists(other_avatar)
     other_row = db.session.get(User, other.id)
@@ -385,3 +387,52 @@ def test_remove_account_takes_rows_and_files_without_a_password(client, member, 
     db.session.expire_all()
     assert _rows_owned_by(member.id) == {} and not storage.exists(avatar)
     assert storage.exists(storage.key_from_url(other.profile.avatar_url))
+
+
+# --- storage.delete tidies up -------------------------------------------------------------
+
+
+@pytest.fixture
+def request_context(app):
+    """``storage.save`` answers a URL, which needs a request."""
+    with app.test_request_context():
+        yield
+
+
+def test_storage_delete_removes_empty_folders_up_to_the_root(request_context):
+    storage.save("a/b/c/one.bin", b"1")
+    storage.save("a/two.bin", b"2")
+    storage.delete("a/b/c/one.bin")
+    root = storage.root()
+    assert not (root / "a" / "b").exists()  # c, then b, were left empty
+    assert (root / "a" / "two.bin").is_file()  # a still holds a file
+    storage.delete("a/two.bin")
+    assert not (root / "a").exists()
+    assert root.is_dir()  # never the root itself, even once empty
+
+
+def test_storage_delete_keeps_folders_that_still_hold_files(request_context):
+    storage.save("keep/x/first.bin", b"1")
+    storage.save("keep/x/second.bin", b"2")
+    storage.delete("keep/x/first.bin")
+    assert storage.exists("keep/x/second.bin")
+    storage.delete("keep/x/missing.bin")  # a missing file is not an error, and prunes nothing
+    assert storage.exists("keep/x/second.bin")
+    storage.delete("keep/x/second.bin")
+    assert not (storage.root() / "keep").exists()
+
+
+def test_replacing_and_removing_the_avatar_leaves_no_empty_folder(client, member):
+    folder = storage.root() / "avatars" / str(member.id)
+    for color in ((1, 2, 3), (4, 5, 6)):
+        client.post(
+            "/profile/avatar",
+            data={
+                "avatar": (io.BytesIO(png_bytes(color=color)), "a.png"),
+                "csrf_token": csrf_token(client, "/profile"),
+            },
+            content_type="multipart/form-data",
+        )
+    assert len(list(folder.iterdir())) == 1  # the replaced photo went, the folder stays in use
+    client.post("/profile/avatar/delete", data={"csrf_token": csrf_token(client, "/profile")})
+    assert not folder.exists()

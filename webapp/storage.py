@@ -24,15 +24,32 @@ def _path(key: str) -> Path:
 def save(key: str, data: bytes) -> str:
     """Store ``data`` under ``key`` and return the URL it is served from."""
     path = _path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    for attempt in range(2):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.write_bytes(data)
+            break
+        except FileNotFoundError:  # a delete() just pruned the empty folder: make it again
+            if attempt:
+                raise
     return url(key)
 
 
 def delete(key: str) -> None:
-    """Remove ``key`` if present; deleting a missing file is not an error."""
+    """Remove ``key`` if present (a missing file is not an error), then the folders it leaves
+    empty, up to but never including the storage root (``avatars/<user-id>/`` goes with the
+    member's last photo)."""
+    root = _root().resolve()
     path = _path(key)
     path.unlink(missing_ok=True)
+    folder = path.parent.resolve()
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()  # only ever succeeds on an empty folder
+        except OSError:  # not empty (another file, or one saved meanwhile), or already gone
+            if folder.exists():
+                break
+        folder = folder.parent
 
 
 def exists(key: str) -> bool:
