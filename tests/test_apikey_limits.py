@@ -313,7 +313,7 @@ def test_key_list_pages_follow_items_per_page(client, auth, member):
     assert first.count('class="key-item"') == 5 and "Page 1 of 2 · 7 keys" in first
     second = client.get(PAGE + "?page=2", headers=HTMX).get_data(as_text=True)
     assert second.count('class="key-item"') == 2 and "<html" not in second
-    assert "key-0" in second and "key-6" not in second  # newest first
+    assert "<h3>key-0</h3>" in second and "<h3>key-6</h3>" not in second  # newest first
     beyond = client.get(PAGE + "?page=9").get_data(as_text=True)
     assert "Page 2 of 2" in beyond
 
