@@ -543,3 +543,9 @@ def test_cv_api_names_failing_row_fields(client, member, auth):
     assert details["experience.1.title"] == ["This field is required."]
     assert details["experience.1.start"] == ["Use the form YYYY-MM."]
     assert details["experience"] == ["Entry 2, title: This field is required."]
+
+
+def test_time_zone_select_offers_canonical_zones_only(client, member):
+    html = client.get("/settings").get_data(as_text=True)
+    assert 'value="Asia/Kolkata"' in html and 'value="Asia/Calcutta"' not in html
+    assert '<optgroup label="Europe">' in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
@@ -16,6 +17,15 @@ def utcnow() -> datetime:
 def all_timezones() -> tuple[str, ...]:
     """Every IANA zone name, sorted, computed once per process."""
     return tuple(sorted(available_timezones()))
+
+
+@lru_cache(maxsize=1)
+def canonical_timezones() -> tuple[str, ...]:
+    """The zones the tz database lists per country (its zone.tab): canonical names only, so no
+    legacy aliases such as Asia/Calcutta or US/Eastern. Read from the pinned tzdata package."""
+    table = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    names = {line.split("\t")[2] for line in table.splitlines() if line and not line.startswith("#")}
+    return tuple(sorted(names))
 
 
 def is_timezone(name: str) -> bool:

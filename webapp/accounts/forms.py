@@ -27,12 +27,12 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from webapp import pagination
 from webapp.accounts import validation
 from webapp.forms import choices
-from webapp.timeutil import all_timezones, is_timezone
+from webapp.timeutil import canonical_timezones, is_timezone
 
 _month = {"type": "month", "placeholder": "YYYY-MM"}
 PAGE_SIZES = (5, 10, 20, 50, 100)
-# The regions of the IANA database's canonical zones; the other names (US/Eastern, GMT+5,
-# Etc/..., Cuba) are legacy aliases, still accepted from the API but not offered on the page.
+# The regions the page groups zones by. Only canonical zones are offered (tz's zone.tab); legacy
+# aliases (US/Eastern, Asia/Calcutta, Etc/GMT+5) are still accepted from the API.
 TIMEZONE_REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 
 
@@ -41,9 +41,9 @@ def timezone_choices(current: str | None = None) -> list[SelectChoice]:
     "Argentina / Buenos Aires"). A ``current`` zone outside the list (set through the API)
     comes right after UTC, so the page shows it and saves it back unchanged."""
     offered = [SelectChoice("UTC", "UTC")]
-    if current and current != "UTC" and current.split("/")[0] not in TIMEZONE_REGIONS and is_timezone(current):
+    if current and current != "UTC" and current not in canonical_timezones() and is_timezone(current):
         offered.append(SelectChoice(current, current.replace("_", " ")))
-    for name in all_timezones():
+    for name in canonical_timezones():
         region, _, place = name.partition("/")
         if region in TIMEZONE_REGIONS and place:
             offered.append(SelectChoice(name, place.replace("_", " ").replace("/", " / "), optgroup=region))
