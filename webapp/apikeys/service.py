@@ -147,12 +147,16 @@ def list_keys(user: User, *, limit: int, offset: int = 0) -> tuple[list[ApiKey],
     mine = sa.select(ApiKey).where(ApiKey.user_id == user.id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(mine.subquery()))
     query = mine.order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
-    found = list(db.session.scalars(query))
+    return _with_pending(list(db.session.scalars(query))), total
+
+
+def _with_pending(found: list[ApiKey]) -> list[ApiKey]:
+    """Count in the uses still in the buffer, so every answer shows the same, current numbers."""
     pending = usage_counter.pending_key_uses([key.id for key in found])
     for key in found:
         if key.id in pending:
             key.pending_uses, key.pending_last_used_at = pending[key.id]
-    return found, total
+    return found
 
 
 def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
@@ -161,7 +165,7 @@ def get_key(user: User, key_id: uuid.UUID | str) -> ApiKey:
     key = db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_uuid, ApiKey.user_id == user.id))
     if key is None:
         raise NotFound("No such API key.")
-    return key
+    return _with_pending([key])[0]
 
 
 def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None) -> tuple[ApiKey, str]:
