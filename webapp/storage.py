@@ -75,3 +75,10 @@ def key_from_url(value: str | None) -> str | None:
 def root() -> Path:
     """The local folder, for the route that serves files."""
     return _root()
+
+
+def absolute_url(value: str | None) -> str | None:
+    """A stored file's URL on ``BASE_URL``, for API clients that cannot resolve relative ones."""
+    if value and value.startswith("/"):
+        return current_app.config["BASE_URL"].rstrip("/") + value
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from flask_login import current_user
 
-from webapp import limits
+from webapp import limits, storage
 from webapp.accounts import schemas
 from webapp.accounts import service as accounts
 from webapp.api import scopes
@@ -67,7 +67,7 @@ def upload_avatar(principal):
         upload.read(current_app.config["AVATAR_MAX_BYTES"] + 1),
         max_bytes=current_app.config["AVATAR_MAX_BYTES"],
     )
-    return ok({"avatar_url": url}, 201)
+    return ok({"avatar_url": storage.absolute_url(url)}, 201)
 
 
 @endpoint(

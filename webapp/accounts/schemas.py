@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp import storage
 from webapp.accounts import validation
 from webapp.accounts.models import Profile
 
@@ -135,7 +136,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         id=str(profile.id),
         user_id=str(profile.user_id),
         email=profile.email,
-        avatar_url=profile.avatar_url,
+        avatar_url=storage.absolute_url(profile.avatar_url),
         profile_data=profile.profile_data,
         created_at=profile.created_at.isoformat(),
         updated_at=profile.updated_at.isoformat(),

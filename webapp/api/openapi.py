@@ -200,22 +200,25 @@ OPERATIONS.append(
 )
 
 
-def example(schema: dict[str, Any] | None) -> Any:
+def example(schema: dict[str, Any] | None, *, full: bool = False) -> Any:
     """A small example value for a JSON Schema, for the curl snippets on the reference page."""
     if not schema:
         return None
     if schema.get("$ref") == "#/components/schemas/Scope":
         return next(iter(scope_registry.SCOPES))
+    if "examples" in schema:
+        return schema["examples"][0]
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")
     kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
     if kind == "object":
+        # Answers show every field; request bodies show what is required (or a few fields).
         props = schema.get("properties", {})
-        required = schema.get("required") or list(props)[:3]
-        return {name: example(props[name]) for name in required if name in props}
+        shown = list(props) if full else (schema.get("required") or list(props)[:3])
+        return {name: example(props[name], full=full) for name in shown if name in props}
     if kind == "array":
-        return [example(schema.get("items"))] if schema.get("items") else []
+        return [example(schema.get("items"), full=full)] if schema.get("items") else []
     if kind == "integer":
         return schema.get("minimum", 1)
     if kind == "boolean":
@@ -223,10 +226,14 @@ def example(schema: dict[str, Any] | None) -> Any:
     fmt = schema.get("format")
     return {
         "email": "you@example.com",
-        "uuid": "3f2c…",
+        "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
         "date-time": "2027-01-31T00:00:00Z",
         "uri": "https://example.com",
     }.get(fmt, "string")
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _curl(op: Operation, base: str) -> str:
@@ -238,7 +245,7 @@ def _curl(op: Operation, base: str) -> str:
         lines.append('  -F "avatar=@photo.jpg"')
     elif op.body is not None:
         lines.append('  -H "Content-Type: application/json"')
-        lines.append(f"  -d '{json.dumps(example(op.body))}'")
+        lines.append(f"  -d '{json.dumps(example(op.body), ensure_ascii=False)}'")
     return " \\\n".join(lines)
 
 
@@ -252,8 +259,8 @@ def docs():
             {
                 "op": op,
                 "curl": _curl(op, base),
-                "body": json.dumps(example(op.body), indent=2) if op.body else None,
-                "response": json.dumps({"data": example(op.response)}, indent=2) if op.response else None,
+                "body": _pretty(example(op.body)) if op.body else None,
+                "response": _pretty({"data": example(op.response, full=True)}) if op.response else None,
             }
         )
     return render_template("api/docs.html", groups=groups, scopes=scope_registry.SCOPES, base=base)

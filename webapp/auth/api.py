@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
+from webapp import storage
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
 from webapp.auth import access
@@ -44,7 +45,7 @@ SESSION_SCHEMA: dict[str, Any] = {
         "user": USER_SCHEMA,
         "accessToken": {"type": "string"},
         "refreshToken": {"type": "string"},
-        "expiresIn": {"type": "integer", "description": "Access token lifetime in seconds"},
+        "expiresIn": {"type": "integer", "description": "Access token lifetime in seconds", "examples": [900]},
     },
 }
 REFRESHED_SCHEMA: dict[str, Any] = {
@@ -86,7 +87,7 @@ def user_json(user: User) -> dict[str, Any]:
         "displayName": profile.display_name,
         "firstName": profile.first_name,
         "lastName": profile.last_name,
-        "avatarUrl": profile.avatar_url,
+        "avatarUrl": storage.absolute_url(profile.avatar_url),
         "isVerified": user.is_verified,
         "plan": user.plan,
         "role": user.role.name,
