@@ -143,7 +143,7 @@ def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
 
 def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: User) -> User:
     """Change role, plan and standing flags; suspension signs the member out everywhere."""
-    from webapp.auth import access, sessions
+    from webapp.auth.service import sign_out_everywhere
     from webapp.timeutil import utcnow
 
     allowed = {"role", "plan", "is_verified", "is_active", "is_suspended", "suspended_reason"}
@@ -163,8 +163,7 @@ def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: Use
         user.verified_at = utcnow()
     db.session.commit()
     if user.is_suspended or not user.is_active:
-        sessions.revoke_all(user.id)
-        access.revoke_all_for(user.id)
+        sign_out_everywhere(user.id)
     return user
 
 

@@ -16,6 +16,7 @@ from webapp.apikeys.forms import ApiKeyForm
 from webapp.errors import ValidationFailed, parse_uuid
 from webapp.htmx import render
 from webapp.pagination import last_page, page_number, page_size
+from webapp.templating import member_timezone
 
 bp = Blueprint("apikeys", __name__, url_prefix="/settings/api-keys")
 
@@ -67,10 +68,6 @@ def _prefix(key_id: uuid.UUID) -> str:
     return f"k{key_id.hex[:8]}"
 
 
-def _timezone() -> str:
-    return current_user.profile.timezone
-
-
 @bp.get("")
 @login_required
 def index():
@@ -85,7 +82,7 @@ def create():
     form = ApiKeyForm(member=current_user)
     if form.validate_on_submit():
         try:
-            key, secret = apikeys.create_key(current_user, form.changes(_timezone()))
+            key, secret = apikeys.create_key(current_user, form.changes(member_timezone()))
         except ValidationFailed as exc:
             form.show(exc)
         else:
@@ -98,7 +95,7 @@ def create():
 def edit(key_id: str):
     """The inline edit form for one key."""
     key = apikeys.get_key(current_user, key_id)
-    edit_form = ApiKeyForm.from_key(key, _timezone(), prefix=_prefix(key.id), member=current_user)
+    edit_form = ApiKeyForm.from_key(key, member_timezone(), prefix=_prefix(key.id), member=current_user)
     return _section(editing_id=key.id, edit_form=edit_form)
 
 
@@ -110,7 +107,7 @@ def update(key_id: str):
     edit_form = ApiKeyForm(prefix=_prefix(key_uuid), member=current_user)
     if edit_form.validate_on_submit():
         try:
-            key = apikeys.update_key(current_user, key_uuid, edit_form.changes(_timezone()))
+            key = apikeys.update_key(current_user, key_uuid, edit_form.changes(member_timezone()))
         except ValidationFailed as exc:
             edit_form.show(exc)
         else:

@@ -42,10 +42,6 @@ def _return_path() -> str | None:
     return request.full_path if request.query_string else request.path
 
 
-def _uses_bearer_token() -> bool:
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
-
-
 def register_login(app: Flask) -> None:
     """User loading, the unauthorized answer per face, and CSRF for cookie-authenticated writes."""
     login_manager.login_view = "auth.login"
@@ -70,14 +66,13 @@ def register_login(app: Flask) -> None:
 
     @app.before_request
     def protect_cookie_writes():
-        # Requests that authenticate with a bearer token carry no ambient credentials, so
-        # CSRF cannot apply to them; every cookie-authenticated write must carry the token.
+        # Every cookie-authenticated write must carry the token. API routes are marked
+        # csrf_exempt by ``webapp.api.endpoint``: public ones read no cookie, and the others
+        # check the token themselves once they know the caller uses the session, not a bearer.
         if request.method in SAFE_METHODS:
             return None
-        if request.path.startswith("/api/") and _uses_bearer_token():
-            return None
         view = app.view_functions.get(request.endpoint or "")
-        if getattr(view, "csrf_exempt", False):  # public API routes that never read the cookie
+        if getattr(view, "csrf_exempt", False):
             return None
         csrf.protect()
         return None
