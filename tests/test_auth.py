@@ -396,6 +396,19 @@ def test_resend_is_rate_limited_and_says_so_in_the_banner(app, client, make_user
     assert len(mailbox.to(user.email)) == 2
 
 
+def test_resend_refusal_without_htmx_is_a_429_page(app, client, make_user, auth, mailbox, monkeypatch):
+    """The plain-form refusal once answered 200: its status fell into the template context."""
+    monkeypatch.setitem(app.config, "MAIL_LIMIT", "1 per hour")
+    user = make_user(verified=False)
+    auth.login(user.email)
+    assert client.post("/auth/verify/resend", data={"csrf_token": auth.csrf()}).status_code == 200
+    response = client.post("/auth/verify/resend", data={"csrf_token": auth.csrf()})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "<html" in body and "We already sent you several links" in body
+    assert len(mailbox.to(user.email)) == 1
+
+
 def test_forgot_is_rate_limited_per_ip(app, client, make_user, mailbox, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_LIMIT", "1 per hour")
     user = make_user()

@@ -25,7 +25,7 @@ def create_app(config: str | type | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    logging.basicConfig(level=logging.INFO if app.debug or app.testing else logging.WARNING)
+    configure_logging(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -33,6 +33,16 @@ def create_app(config: str | type | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     return app
+
+
+def configure_logging(app: Flask) -> None:
+    """INFO in development and tests (the "mail to …" lines a newcomer follows links from),
+    WARNING in production unless ``LOG_LEVEL`` says otherwise. Set on Folio's own logger, so
+    it holds even when a server (flask run, gunicorn) configured the root logger first."""
+    default = "INFO" if app.config["ENV_NAME"] in ("development", "testing") else "WARNING"
+    level = logging.getLevelName((app.config.get("LOG_LEVEL") or default).upper())
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("webapp").setLevel(level)
 
 
 def register_extensions(app: Flask) -> None:

@@ -48,6 +48,7 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    LOG_LEVEL = os.environ.get("LOG_LEVEL")  # INFO in development, WARNING in production
 
     # Sessions: a server-side row per sign-in makes them revocable.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "120")))

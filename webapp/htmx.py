@@ -25,8 +25,12 @@ def current_page() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def render(page: str, partial: str, status: int = 200, /, **context):
-    """The partial for htmx, the whole page otherwise; caches are told the two differ."""
+def render(page: str, partial: str, /, *, status: int = 200, **context):
+    """The partial for htmx, the whole page otherwise; caches are told the two differ.
+
+    ``status`` is keyword-only and never reaches the template: a refusal cannot turn into a 200
+    by being passed where the context goes (it once did, positionally-only, for the resend form).
+    """
     template = partial if is_htmx() else page
     response = make_response(render_template(template, **context), status)
     response.headers["Vary"] = "HX-Request"

@@ -62,7 +62,7 @@ def _profile_page(status: int = 200, **overrides):
 
 def _photo_card(form: AvatarForm, status: int):
     """A refused upload: the photo card for htmx (it swaps itself), the whole page otherwise."""
-    return render("accounts/profile.html", "accounts/_photo.html", status, **_profile_context(avatar_form=form))
+    return render("accounts/profile.html", "accounts/_photo.html", status=status, **_profile_context(avatar_form=form))
 
 
 @bp.get("/profile")

@@ -41,7 +41,7 @@ def _section(
     response = render(
         "apikeys/page.html",
         "apikeys/_section.html",
-        status,
+        status=status,
         form=form or ApiKeyForm(formdata=None, member=current_user),
         keys=keys,
         total=total,

@@ -12,4 +12,4 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 @bp.get("/outbox")
 def outbox():
     """Mails written to the local outbox instead of being sent (no SMTP configured)."""
-    return render_template("main/outbox.html", messages=outbox_messages())
+    return render_template("main/outbox.html", mails=outbox_messages())
