@@ -334,7 +334,8 @@ def test_cv_page_keeps_posted_rows_after_an_error(client, member):
     assert 'name="experience-2-company"' not in html
     add = re.search(r'<button[^>]*id="add-experience"[^>]*>', html).group(0)
     assert "index=2" in add
-    assert "Entry 2, title: This field is required." in html
+    assert html.count("This field is required.") == 1  # inside its row, and nowhere else
+    assert "Entry 2" not in html and "Check experience" not in html
 
 
 @pytest.mark.parametrize(
@@ -530,8 +531,10 @@ def test_cv_row_error_is_shown_inside_its_row(client, member):
     end_input = re.search(r'<input[^>]*name="experience-\d-end"[^>]*value="2020-01"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in end_input
     assert "The end date is before the start date." in html
-    # The section's summary stays above the form, named after its section.
-    assert re.search(r'role="alert">\s*<p>Experience: Entry 2, end: The end date', html)
+    # Each error once, inside its row; the summary at the top links to it by its label.
+    assert html.count("The end date is before the start date.") == 1
+    assert "Entry 2" not in html
+    assert '<a href="#experience-2-end">Experience 3: To</a>' in html
     start_inputs = re.findall(r'<input[^>]*name="experience-\d-start"[^>]*>', html)
     assert not any('aria-invalid="true"' in tag for tag in start_inputs)
 
@@ -542,10 +545,41 @@ def test_cv_api_names_failing_row_fields(client, member, auth):
     details = response.get_json()["error"]["details"]
     assert details["experience.1.title"] == ["This field is required."]
     assert details["experience.1.start"] == ["Use the form YYYY-MM."]
-    assert details["experience"] == ["Entry 2, title: This field is required."]
+    assert details["experience"] == ["Check experience entry 2."]
 
 
 def test_time_zone_select_offers_canonical_zones_only(client, member):
     html = client.get("/settings").get_data(as_text=True)
     assert 'value="Asia/Kolkata"' in html and 'value="Asia/Calcutta"' not in html
     assert '<optgroup label="Europe">' in html
+
+
+def test_cv_save_with_htmx_swaps_only_the_card(client, member):
+    """A refused save answers the CV card in place, so the browser never sits on /profile/cv."""
+    data = {"form": "cv", "csrf_token": csrf_token(client, "/profile"), "experience-0-title": "A"}
+    refused = client.post("/profile/cv", data=data, headers=HX)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "<html" not in html and html.lstrip().startswith('<section class="card" id="cv"')
+    assert 'hx-post="/profile/cv"' in html and 'aria-invalid="true"' in html
+    saved = client.post(
+        "/profile/cv", data={**data, "experience-0-company": "X", "experience-0-start": "2020-01"}, headers=HX
+    )
+    html = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "<html" not in html and "CV saved." in html
+    assert fresh(member).profile_data["experience"][0]["title"] == "A"
+
+
+def test_cv_address_opened_directly_lands_on_the_cv_card(client, member):
+    response = client.get("/profile/cv")
+    assert response.status_code == 303 and response.headers["Location"] == "/profile#cv"
+
+
+def test_page_language_stays_true_to_the_text_shown(client, member):
+    """Choosing Arabic once set <html lang="ar"> on English pages: screen readers misread them."""
+    member.profile.language = "ar"
+    db.session.commit()
+    for path in ("/profile", "/settings", "/settings/security"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<html lang="en"' in html
+    assert "we will use this language as translations arrive" in client.get("/settings").get_data(as_text=True)

@@ -63,6 +63,19 @@ def test_paths_without_a_field_become_form_errors(form, path, expected):
     assert all(not entry.form.title.errors for entry in form.experience)
 
 
+def test_list_summary_is_left_out_when_its_rows_show_their_errors(form):
+    """The CV once showed each row error twice: inline, and again in the list's raw summary."""
+    details = {"experience": ["Check experience entry 2."], "experience.1.title": ["Required."]}
+    apply_errors(form, failed(details))
+    assert form.form_errors == []
+    assert list(form.experience[1].form.title.errors) == ["Required."]
+
+
+def test_list_summary_stays_when_no_row_error_can_be_placed(form):
+    apply_errors(form, failed({"experience": ["Check experience entry 9."], "experience.8.title": ["Required."]}))
+    assert form.form_errors == ["Experience: Check experience entry 9.", "Experience: Required."]
+
+
 def test_service_error_without_details_is_a_form_error(form):
     apply_errors(form, ValidationFailed("Try again later."))
     assert form.form_errors == ["Try again later."]

@@ -19,15 +19,23 @@ def apply_errors(form: FlaskForm, error: ServiceError, *, entries: Mapping[str, 
     the form entry behind each item the service saw, for forms that leave empty rows out of what
     they send (see ``CVForm.kept_rows``); without it, positions are the form's own.
     """
+    details = error.details or {}
     unplaced = []
-    for path, messages in (error.details or {}).items():
+    for path, messages in details.items():
         field = find_field(form, path, entries or {})
         if field is not None:
             field.errors = list(field.errors or []) + list(messages)
-        else:
+        elif not _summarised_below(form, path, details, entries or {}):
             unplaced.extend(_labelled(form, path, messages))
     if unplaced or not error.details:
         form.form_errors.extend(unplaced or [error.message])
+
+
+def _summarised_below(form: Form, path: str, details: Mapping[str, Any], entries: Mapping[str, Sequence[int]]) -> bool:
+    """A list's summary ("Check experience entries 2 and 3.") whose rows' own errors are shown
+    inside them: the page shows each error once, where it is, so the summary is left out."""
+    prefix = path + "."
+    return any(key.startswith(prefix) and find_field(form, key, entries) is not None for key in details)
 
 
 def find_field(form: Form, path: str, entries: Mapping[str, Sequence[int]] | None = None) -> Field | None:

@@ -31,6 +31,11 @@ HTMX_CONFIG = json.dumps(
 )
 
 
+# The language Folio's pages are written in. The member's ``language`` setting is kept for
+# mails and translations to come; until a page is translated, its lang attribute stays true to it.
+UI_LANGUAGE = "en"
+
+
 def member_timezone() -> str:
     if current_user.is_authenticated and current_user.profile:
         return current_user.profile.timezone
@@ -67,6 +72,7 @@ def register_templating(app: Flask) -> None:
         if current_user.is_authenticated and current_user.settings:
             theme, compact = current_user.settings.theme, current_user.settings.compact_mode
         return {
+            "ui_language": UI_LANGUAGE,
             "theme": theme,
             "compact_mode": compact,
             "htmx_config": HTMX_CONFIG,

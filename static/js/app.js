@@ -110,8 +110,13 @@
 
   // After htmx swaps in an error response, move focus to the first invalid field. An outerHTML
   // swap replaces its target, so look in the new content (the element the event fires on).
+  // Otherwise a swapped-in confirmation marked data-reveal ("CV saved.") is scrolled into view,
+  // since the member clicked a button far below it.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
-    focusFirstInvalid(target && target.isConnected ? target : event.target);
+    var root = target && target.isConnected ? target : event.target;
+    if (focusFirstInvalid(root)) return;
+    var message = root && root.querySelector && root.querySelector("[data-reveal]");
+    if (message) message.scrollIntoView({ block: "center" });
   });
 })();

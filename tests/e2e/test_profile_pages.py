@@ -120,12 +120,27 @@ def test_saved_cv_lands_on_the_cv_card_with_its_message(page):
     sign_up(page)
     page.fill("#headline", "People, light and work")
     page.click("button[type=submit]:has-text('Save CV')")
-    page.wait_for_url("**/profile#cv")
     message = page.locator("#cv .flash-success")
     expect(message).to_have_text("CV saved.")
     expect(message).to_be_in_viewport()
     expect(page.locator("#cv-title")).to_be_in_viewport()
     assert page.locator(".flashes:has-text('CV saved.')").count() == 1
+    assert page.url.endswith("/profile")  # the card was swapped in place: no page load
+
+
+def test_refused_cv_stays_on_the_profile_and_shows_each_error_once(page):
+    """A refused save once left the browser on /profile/cv (a reload resubmitted it) and listed
+    the errors twice, once in developer wording."""
+    sign_up(page)
+    page.click("#add-experience")
+    page.fill("#experience-0-title", "Founder")
+    page.click("button[type=submit]:has-text('Save CV')")
+    error = page.locator("#experience-0-company-error")
+    expect(error).to_have_text("This field is required.")
+    expect(page.locator("#experience-0-company")).to_be_focused()
+    assert page.url.endswith("/profile")
+    assert page.locator("#cv").inner_text().count("This field is required.") == 2  # company and start
+    assert "Entry 1" not in page.locator("#cv").inner_text()
 
 
 def header_geometry(page) -> dict:

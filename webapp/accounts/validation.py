@@ -272,14 +272,16 @@ SETTINGS_FIELDS: dict[str, Callable[[Any], Any]] = {
 class RowErrors(ValueError):
     """Errors in rows of a list (CV experience, education, links).
 
-    The message summarises the first one; ``fields`` names every failing field by dotted path
+    The message names every entry that needs fixing ("Check experience entries 2 and 3."), for
+    API clients reading the list's own key; ``fields`` names every failing field by dotted path
     (``experience.1.title``) so that forms can show each error inside its own row.
     """
 
     def __init__(self, section: str, problems: dict[int, dict[str, list[str]]]):
-        index, errors = next(iter(problems.items()))
-        field, messages = next(iter(errors.items()))
-        super().__init__(f"Entry {index + 1}, {field.replace('_', ' ')}: {messages[0]}")
+        positions = [str(index + 1) for index in problems]
+        listing = positions[0] if len(positions) == 1 else f"{', '.join(positions[:-1])} and {positions[-1]}"
+        noun = "entry" if len(positions) == 1 else "entries"
+        super().__init__(f"Check {section} {noun} {listing}.")
         self.fields = {
             f"{section}.{row}.{name}": list(messages)
             for row, row_errors in problems.items()

@@ -21,7 +21,7 @@ from webapp.accounts.forms import (
 from webapp.auth.login import sign_out
 from webapp.errors import ServiceError
 from webapp.forms import apply_errors
-from webapp.htmx import hx_redirect, render
+from webapp.htmx import hx_redirect, is_htmx, render
 from webapp.security import safe_next_path
 from webapp.timeutil import utcnow
 
@@ -98,10 +98,26 @@ def save_cv():
             accounts.replace_cv(current_user, form.document())
         except ServiceError as exc:
             apply_errors(form, exc, entries=form.kept_rows)
-            return _profile_page(422, cv_form=form)
+            return _cv_card(form, status=422)
+        if is_htmx():
+            return _cv_card(_cv_form(), cv_saved=True)
         flash("CV saved.", "success@cv")  # shown in the CV card, where the redirect lands
         return redirect(url_for("accounts.profile") + "#cv", 303)
-    return _profile_page(422, cv_form=form)
+    return _cv_card(form, status=422)
+
+
+@bp.get("/profile/cv")
+@login_required
+def cv_page():
+    """The CV lives on the profile page; a reload or bookmark of the form's address lands there."""
+    return redirect(url_for("accounts.profile") + "#cv", 303)
+
+
+def _cv_card(form: CVForm, *, status: int = 200, cv_saved: bool = False):
+    """The CV card for htmx (it swaps itself), the whole profile page otherwise."""
+    return render(
+        "accounts/profile.html", "accounts/_cv.html", status=status, cv_saved=cv_saved, **_profile_context(cv_form=form)
+    )
 
 
 @bp.get("/profile/cv/rows/<kind>")
