@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-services e2e lint format migrate worker clean
+.PHONY: run test test-services e2e lint format migrate worker scheduler clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ migrate: $(BIN)/activate
 ## worker: an rq worker for background jobs (needs REDIS_URL)
 worker: $(BIN)/activate
 	$(BIN)/flask worker
+
+## scheduler: enqueue periodic jobs when due (needs REDIS_URL; run one, beside the workers)
+scheduler: $(BIN)/activate
+	$(BIN)/flask scheduler
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

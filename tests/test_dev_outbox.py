@@ -67,3 +67,16 @@ def test_production_logs_warnings_only_unless_asked(tmp_path, monkeypatch):
 
     create_app(Verbose)
     assert logging.getLogger("webapp").isEnabledFor(logging.INFO)
+
+
+def test_development_runs_periodic_jobs_in_process(dev_app):
+    """Without REDIS_URL, the web process itself runs the due periodic jobs (started by the
+    first request, so `flask db upgrade` and other commands never start it)."""
+    assert "folio_scheduler" not in dev_app.extensions
+    dev_app.test_client().get("/")
+    scheduler = dev_app.extensions["folio_scheduler"]
+    try:
+        assert scheduler._thread.is_alive()
+        assert "webapp.apikeys.tasks:announce_expiring_keys" in scheduler.jobs
+    finally:
+        scheduler.stop()

@@ -32,7 +32,22 @@ def create_app(config: str | type | None = None) -> Flask:
     register_request_hooks(app)
     register_template_helpers(app)
     register_cli(app)
+    register_domains(app)
     return app
+
+
+# Domains that plug themselves in from their own ``init_app`` (periodic jobs for now).
+DOMAINS = ("auth", "activity", "apikeys", "usage")
+
+
+def register_domains(app: Flask) -> None:
+    import importlib
+
+    from webapp import schedule
+
+    for name in DOMAINS:
+        importlib.import_module(f"webapp.{name}").init_app(app)
+    schedule.start_in_process(app)
 
 
 def configure_logging(app: Flask) -> None:

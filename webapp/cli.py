@@ -107,28 +107,23 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("announce-expiring-keys")
     def announce_expiring_keys():
-        """Warn owners of API keys that expire within a week (run daily from cron)."""
-        from webapp.apikeys.service import announce_expiring
+        """Warn owners of API keys that expire within a week (the scheduler runs it daily)."""
+        from webapp.apikeys.tasks import announce_expiring_keys as announce
 
-        click.echo(f"Announced {announce_expiring()} expiring key(s).")
+        count = announce()
+        db.session.commit()
+        click.echo(f"Announced {count} expiring key(s).")
 
     @app.cli.command("purge")
-    @click.option("--days", default=30, show_default=True, help="Keep ended sessions and tokens this long.")
-    @click.option("--log-days", default=365, show_default=True, help="Keep the activity log this long.")
-    def purge(days: int, log_days: int):
-        """Delete ended sessions, dead refresh tokens and old activity (run daily from cron)."""
-        from datetime import timedelta
+    @click.option("--days", type=int, default=None, help="Keep ended sessions and tokens this long [30].")
+    @click.option("--log-days", type=int, default=None, help="Keep the activity log this long [365].")
+    def purge(days: int | None, log_days: int | None):
+        """Delete ended sessions, dead refresh tokens and old activity (the scheduler runs it daily)."""
+        from webapp.activity.tasks import purge_old_activity
+        from webapp.auth.tasks import purge_ended_sign_ins
 
-        from webapp.activity import service as activity
-        from webapp.auth import access, sessions
-        from webapp.timeutil import utcnow
-
-        now = utcnow()
-        counts = (
-            sessions.purge(now - timedelta(days=days)),
-            access.purge(now - timedelta(days=days)),
-            activity.purge(now - timedelta(days=log_days)),
-        )
+        counts = (*purge_ended_sign_ins(days), purge_old_activity(log_days))
+        db.session.commit()
         click.echo("Deleted {} sessions, {} refresh tokens, {} log entries.".format(*counts))
 
     @app.cli.command("flush-usage")
@@ -152,3 +147,17 @@ def register_commands(app: Flask) -> None:
         # The worker gets a connection of its own: rq lengthens its socket timeout for blocking
         # dequeues, which must not leak into the app's shared client that jobs use.
         Worker([current_app.config["RQ_QUEUE"]], connection=Redis.from_url(url)).work(burst=burst)
+
+    @app.cli.command("scheduler")
+    def scheduler():
+        """Enqueue each periodic job when it is due (rq's CronScheduler; run one beside the workers)."""
+        from redis import Redis
+
+        from webapp.schedule import cron_scheduler, periodic_jobs
+
+        url = current_app.config["REDIS_URL"]
+        if not url:
+            raise click.ClickException("REDIS_URL is not set; `flask run` runs periodic jobs in-process.")
+        for job in periodic_jobs(current_app):
+            click.echo(f"{job.name}: " + (f"every {job.every} s" if job.every else f"cron {job.cron} (UTC)"))
+        cron_scheduler(current_app, Redis.from_url(url)).start()

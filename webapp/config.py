@@ -102,6 +102,9 @@ class Config:
     API_LIMIT_ANONYMOUS = os.environ.get("API_LIMIT_ANONYMOUS", "120 per minute")
     API_AUTH_LIMIT = os.environ.get("API_AUTH_LIMIT", "10 per minute")
     API_KEY_EXPIRY_WARNING_DAYS = 7
+    # How long ended sign-ins stay listed, and how long the activity log is kept (daily purge).
+    SIGN_IN_RETENTION_DAYS = int(os.environ.get("SIGN_IN_RETENTION_DAYS", "30"))
+    ACTIVITY_RETENTION_DAYS = int(os.environ.get("ACTIVITY_RETENTION_DAYS", "365"))
     JWT_ISSUER = "folio"
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
     JWT_ACCESS_TTL = timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15")))

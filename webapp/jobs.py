@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 _worker_app = None
 
 
-def _dotted(func: Callable[..., Any]) -> str:
+def dotted(func: Callable[..., Any]) -> str:
+    """``module:function``: how a job names its function on Redis (rq stores names, not code)."""
     return f"{func.__module__}:{func.__qualname__}"
 
 
@@ -50,7 +51,7 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
     from rq import Queue
 
     queue = Queue(current_app.config["RQ_QUEUE"], connection=connection)
-    job = queue.enqueue(execute, _dotted(func), args, kwargs, job_timeout=300, result_ttl=3600)
+    job = queue.enqueue(execute, dotted(func), args, kwargs, job_timeout=300, result_ttl=3600)
     return job.id
 
 
@@ -60,7 +61,7 @@ def _run_in_process(func: Callable[..., Any], args: tuple, kwargs: dict) -> None
     try:
         func(*args, **kwargs)
     except Exception:
-        log.exception("In-process job %s failed", _dotted(func))
+        log.exception("In-process job %s failed", dotted(func))
 
 
 def execute(path: str, args: tuple, kwargs: dict) -> Any:
@@ -74,8 +75,22 @@ def execute(path: str, args: tuple, kwargs: dict) -> Any:
         _worker_app = create_app()
     with _worker_app.app_context():
         try:
-            return _resolve(path)(*args, **kwargs)
+            return run_job(_resolve(path), args, kwargs)
         finally:
             from webapp.extensions import db
 
             db.session.remove()
+
+
+def run_job(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """A job is a unit of work: it commits once when it succeeds and rolls back when it fails
+    (the exception goes on, so rq records the failure)."""
+    from webapp.extensions import db
+
+    try:
+        result = func(*args, **kwargs)
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
