@@ -34,8 +34,8 @@ test-services: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check webapp tests
-	$(BIN)/ruff format --check webapp tests
+	$(BIN)/ruff check webapp tests bench
+	$(BIN)/ruff format --check webapp tests bench
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format webapp tests
