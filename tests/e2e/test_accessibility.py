@@ -138,6 +138,13 @@ def test_member_pages(new_context, axe_source, width, theme):
         page.goto(path)
         audit.check(name)
 
+    # The dashboard once every card has loaded its body.
+    page.goto("/dashboard")
+    page.wait_for_selector("#card-getting-started .checklist, #card-getting-started .empty")
+    page.wait_for_selector("#card-security .status-list")
+    page.wait_for_selector("#card-api-usage .stats")
+    audit.check("dashboard")
+
     # The account menu and, on a phone, the navigation drawer, opened.
     page.goto("/profile")
     if width == "phone":
@@ -191,6 +198,10 @@ def test_new_member_pages(new_context, axe_source, width, theme):
     for name, path in [("new profile", "/profile"), ("new security", "/settings/security")]:
         page.goto(path)
         audit.check(name)
+    page.goto("/dashboard")
+    page.wait_for_selector("#card-getting-started .checklist")
+    page.wait_for_selector("#card-api-usage .stats")
+    audit.check("new dashboard")
     page.click("#verify-banner button")
     page.wait_for_selector("#verify-banner:has-text('We sent a new link')")
     audit.check("verification resent")

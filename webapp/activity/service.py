@@ -64,3 +64,13 @@ def purge(before: datetime) -> int:
     result = db.session.execute(sa.delete(ActivityLog).where(ActivityLog.created_at < before))
     db.session.commit()
     return result.rowcount or 0
+
+
+def count_since(user_id: uuid.UUID, action: str, since: datetime, *, status: str | None = None) -> int:
+    """How many events of one kind (and status) the member had since ``since``."""
+    query = sa.select(sa.func.count()).where(
+        ActivityLog.user_id == user_id, ActivityLog.action == action, ActivityLog.created_at >= since
+    )
+    if status is not None:
+        query = query.where(ActivityLog.status == status)
+    return db.session.scalar(query.select_from(ActivityLog)) or 0

@@ -12,5 +12,5 @@ bp = Blueprint("main", __name__)
 def index():
     """Members go to their workspace; visitors see what Folio is."""
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.profile"))
+        return redirect(url_for("dashboard.index"))
     return render_template("main/index.html")
