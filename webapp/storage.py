@@ -1,8 +1,8 @@
 """Where uploaded files live. One small interface; the local folder is the default backend.
 
-A file and the row that points to it change in one transaction's time: ``discard_unless_committed``
-and ``delete_after_commit`` tie a file's fate to the database session's commit, so a rollback
-never deletes a file a row still points to, and a commit never leaves one that none does.
+Files follow the database transaction that points rows at them: ``discard_unless_committed``
+and ``delete_after_commit`` act when the session commits or ends without committing, so a
+rollback never deletes a file a row still points to, and a commit never leaves one behind.
 """
 
 from __future__ import annotations
@@ -122,8 +122,8 @@ def _after_commit(session: Session) -> None:
 
 @sa.event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    """Rollback, close or a failed commit: also the end of a transaction that did not commit
-    (after a commit, ``_after_commit`` has already emptied both lists)."""
+    """The transaction ended without a commit (rollback, close, failed commit): new files go,
+    replaced ones stay. After a commit, ``_after_commit`` has already emptied both lists."""
     if transaction.parent is None:
         session.info.pop(_ON_COMMIT, None)
         _run(session.info.pop(_UNLESS_COMMITTED, []))
