@@ -14,7 +14,7 @@ from webapp.accounts import avatars, validation
 from webapp.accounts.models import Profile, UserSettings, empty_cv
 from webapp.auth.models import User
 from webapp.auth.service import require_password
-from webapp.errors import ValidationFailed
+from webapp.errors import NotFound, ValidationFailed
 from webapp.extensions import db
 
 
@@ -145,25 +145,55 @@ def clear_cv(user: User) -> None:
 # --- Avatar -------------------------------------------------------------------------------
 
 
+def avatar_folder(user: User) -> str:
+    """The member's own folder: every avatar file of theirs is in it, so it goes with them."""
+    return f"avatars/{user.id}"
+
+
 def set_avatar(user: User, data: bytes, *, max_bytes: int) -> str:
-    """Check, re-encode and store an uploaded image; the old avatar file is removed."""
+    """Check, re-encode and store an uploaded image; the file it replaces goes once this commits.
+
+    The new file is discarded if the transaction does not commit, and of several uploads at
+    once each removes exactly the file it replaced, so only the last one's file stays.
+    """
     image = avatars.process(data, max_bytes=max_bytes)
-    key = f"avatars/{user.id}/{uuid.uuid4().hex}.{avatars.EXTENSION}"
+    key = f"{avatar_folder(user)}/{uuid.uuid4().hex}.{avatars.EXTENSION}"
     new_url = storage.save(key, image)
-    old_key = storage.key_from_url(user.profile.avatar_url)
-    user.profile.avatar_url = new_url
+    storage.discard_unless_committed(key)
+    _replace_avatar_url(user, new_url)
     db.session.commit()
-    if old_key:
-        storage.delete(old_key)
     return new_url
 
 
 def remove_avatar(user: User) -> None:
-    old_key = storage.key_from_url(user.profile.avatar_url)
-    user.profile.avatar_url = None
+    _replace_avatar_url(user, None)
     db.session.commit()
+
+
+def _replace_avatar_url(user: User, new_url: str | None) -> None:
+    """Point the profile at ``new_url`` and delete, after the commit, the file it pointed to.
+
+    A compare-and-swap, not read-then-write: when another upload changed the URL since it was
+    read, the update matches no row, so the URL is read again (SQLite then holds its write lock,
+    PostgreSQL shows the other's commit) and that file is the one replaced. Two uploads at once
+    can thus never both replace the same file and leave the other's behind.
+    """
+    while True:
+        row = db.session.execute(sa.select(Profile.avatar_url).where(Profile.user_id == user.id)).one_or_none()
+        if row is None:  # the account was deleted meanwhile
+            raise NotFound("This account no longer exists.")
+        swap = (
+            sa.update(Profile)
+            .where(Profile.user_id == user.id, Profile.avatar_url.is_not_distinct_from(row.avatar_url))
+            .values(avatar_url=new_url)
+            .execution_options(synchronize_session=False)
+        )
+        if db.session.execute(swap).rowcount == 1:
+            break
+    db.session.expire(user.profile, ["avatar_url"])
+    old_key = storage.key_from_url(row.avatar_url)
     if old_key:
-        storage.delete(old_key)
+        storage.delete_after_commit(old_key)
 
 
 # --- Deletion -----------------------------------------------------------------------------
@@ -184,8 +214,7 @@ def remove_account(user: User) -> None:
     or a staff member's permission). Every way of deleting an account goes through here, so no
     file outlives its rows.
     """
-    avatar_key = storage.key_from_url(user.profile.avatar_url if user.profile else None)
     db.session.execute(sa.delete(User).where(User.id == user.id))
+    # The whole folder, not only the current avatar: no file of the member's outlives them.
+    storage.delete_folder_after_commit(avatar_folder(user))
     db.session.commit()
-    if avatar_key:
-        storage.delete(avatar_key)

@@ -175,9 +175,10 @@ def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None)
         defaults["expires_at"] = ceiling.expires_at.isoformat()  # a key's keys expire with it
     cleaned = _validate(user, {**defaults, **data}, CREATABLE, required=("name", "permissions"))
     _within(ceiling, cleaned["permissions"], cleaned["rate_limit"], (True, cleaned.get("expires_at")))
-    count = db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id))
-    if count >= MAX_KEYS_PER_MEMBER:
-        raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
+    # The cap holds under concurrent requests: on PostgreSQL the member's row is locked, so their
+    # creations run one at a time; SQLite ignores FOR UPDATE but lets one writer in at a time,
+    # and the insert comes before the count, so the count runs under its write lock.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     secret = keys.generate()
     key = ApiKey(
         user_id=user.id,
@@ -187,6 +188,10 @@ def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None)
         **cleaned,
     )
     db.session.add(key)
+    db.session.flush()
+    if db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id)) > MAX_KEYS_PER_MEMBER:
+        db.session.rollback()
+        raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
     db.session.commit()
     return key, secret
 
