@@ -1,0 +1,153 @@
+"""The API's input contract on every write operation: what a body may hold, and which error
+wins when a request is wrong in more than one way.
+
+The operations come from ``OPERATIONS``, so a route added by a later domain is held to the same
+rules without being listed here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.api_helpers import (
+    assert_json_error,
+    bearer,
+    fill,
+    make_key,
+    make_staff,
+    op_id,
+    path_params,
+    registered_operations,
+)
+from tests.conftest import table_counts
+from webapp.extensions import db
+
+OPERATIONS = registered_operations()
+WRITES = [op for op in OPERATIONS if op.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+def _ids(ops):
+    return [op_id(op) for op in ops]
+
+
+@pytest.fixture
+def admin(make_user):
+    """Staff, so that staff routes reach the body rather than stopping at the role."""
+    return make_staff(make_user(email="admin@example.com"))
+
+
+def _real_path(op, admin, make_user) -> str:
+    """``op``'s path with ids that exist and are the caller's to touch."""
+    values = {}
+    for name in path_params(op):
+        if name == "key_id":
+            values[name] = make_key(admin, name="Target key")[0].id
+        elif name == "user_id":
+            values[name] = make_user(email="target@example.com").id
+        else:  # pragma: no cover - a new id parameter needs a factory here
+            pytest.fail(f"no factory for path parameter {name}")
+    return fill(op.path, **values)
+
+
+# --- 1. Bodies that are not strict JSON --------------------------------------------------
+
+DEEP = 100_000  # far past Python's recursion limit
+
+
+def _bad_bodies(op) -> dict[str, str]:
+    """Raw bodies, each with one thing strict JSON refuses, in every field ``op`` documents."""
+    fields = list((op.body or {}).get("properties", {})) or ["value"]
+
+    def every(literal: str) -> str:
+        return "{" + ", ".join(f"{json.dumps(name)}: {literal}" for name in fields) + "}"
+
+    return {
+        "deep arrays": "[" * DEEP + "]" * DEEP,
+        "deep arrays in a field": "{" + f"{json.dumps(fields[0])}: " + "[" * DEEP + "]" * DEEP + "}",
+        "nested past the depth limit": "{" + f"{json.dumps(fields[0])}: " + "[" * 40 + "]" * 40 + "}",
+        "lone high surrogate": every('"\\ud800"'),
+        "lone low surrogate in a list": every('["fine", "x\\udfffy"]'),
+        "lone surrogate in a key": '{"\\ud800": "x"}',
+        "Infinity": every("Infinity"),
+        "-Infinity": every("-Infinity"),
+        "NaN": every("NaN"),
+        "1e400": every("1e400"),
+        "-1e400": every("-1e400"),
+    }
+
+
+def _snapshot():
+    """Rows per table and every key's secret and settings (usage counters may move)."""
+    from webapp.apikeys.models import ApiKey
+
+    db.session.expire_all()
+    counts = {name: n for name, n in table_counts().items() if name not in ("usage_metrics", "logs")}
+    keys = sorted((str(k.id), k.name, k.key_hash, k.rate_limit) for k in db.session.scalars(db.select(ApiKey)))
+    return counts, keys
+
+
+def _send_bad_bodies(client, op, path, headers, expected: int, code: str):
+    before = _snapshot()
+    for label, body in _bad_bodies(op).items():
+        response = client.open(path, method=op.method, data=body, content_type="application/json", headers=headers)
+        error = assert_json_error(response, expected, code)
+        if expected == 422:
+            assert list(error["details"]) == ["body"], (label, error)
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("op", WRITES, ids=_ids(WRITES))
+def test_bad_json_is_422_with_a_key_holding_every_scope(client, admin, make_user, op):
+    """Not a 500 from a RecursionError, an OverflowError or a surrogate the database can't store."""
+    path = _real_path(op, admin, make_user)
+    _, secret = make_key(admin)
+    _send_bad_bodies(client, op, path, {} if op.public else bearer(secret), 422, "validation_failed")
+
+
+@pytest.mark.parametrize("op", WRITES, ids=_ids(WRITES))
+def test_bad_json_anonymously_is_422_on_public_routes_and_401_on_the_others(client, admin, make_user, op):
+    path = _real_path(op, admin, make_user)
+    if op.public:
+        _send_bad_bodies(client, op, path, {}, 422, "validation_failed")
+    else:
+        _send_bad_bodies(client, op, path, {}, 401, "unauthorized")
+
+
+@pytest.mark.parametrize("op", WRITES, ids=_ids(WRITES))
+def test_bad_json_with_a_session_is_422(client, auth, admin, make_user, op):
+    path = _real_path(op, admin, make_user)
+    auth.login(admin.email)
+    _send_bad_bodies(client, op, path, auth.headers(), 422, "validation_failed")
+
+
+def test_bad_json_message_says_what_is_wrong(client, member, auth):
+    headers = auth.headers()
+
+    def problem(body: str) -> str:
+        response = client.patch("/api/v1/profile", data=body, content_type="application/json", headers=headers)
+        return assert_json_error(response, 422, "validation_failed")["details"]["body"][0]
+
+    assert "deep" in problem('{"bio": ' + "[" * 50 + "]" * 50 + "}")
+    assert "surrogate" in problem('{"bio": "\\ud800"}')
+    assert "Infinity" in problem('{"budget_min": Infinity}')
+    assert "NaN" in problem('{"budget_min": NaN}')
+    assert "too large" in problem('{"budget_min": 1e400}')
+    assert "JSON" in problem('{"bio": ')
+
+
+def test_strict_json_still_takes_what_json_allows(client, member, auth):
+    """A surrogate pair is one character, depth within the limit is fine, numbers are numbers."""
+    body = '{"bio": "Smile \\ud83d\\ude00", "budget_min": 100, "budget_max": 250000}'
+    response = client.patch("/api/v1/profile", data=body, content_type="application/json", headers=auth.headers())
+    assert response.status_code == 200, response.get_json()
+    data = response.get_json()["data"]
+    assert data["bio"] == "Smile \U0001f600"
+    assert (data["budget_min"], data["budget_max"]) == (100, 250000)
+
+
+def test_login_with_deep_json_is_422_not_a_crash_in_the_account_limit(client):
+    """The per-account sign-in limit reads the body before the view does."""
+    response = client.post("/api/v1/auth/login", data="[" * DEEP + "]" * DEEP, content_type="application/json")
+    assert_json_error(response, 422, "validation_failed")
