@@ -139,7 +139,7 @@ def test_bad_json_message_says_what_is_wrong(client, member, auth):
 
 def test_strict_json_still_takes_what_json_allows(client, member, auth):
     """A surrogate pair is one character, depth within the limit is fine, numbers are numbers."""
-    body = '{"bio": "Smile \\ud83d\\ude00", "budget_min": 100, "budget_max": 250000}'
+    body = '{"bio": "Smile \\ud83d\\ude00", "budget_min": 1e2, "budget_max": 250000}'
     response = client.patch("/api/v1/profile", data=body, content_type="application/json", headers=auth.headers())
     assert response.status_code == 200, response.get_json()
     data = response.get_json()["data"]
@@ -151,3 +151,94 @@ def test_login_with_deep_json_is_422_not_a_crash_in_the_account_limit(client):
     """The per-account sign-in limit reads the body before the view does."""
     response = client.post("/api/v1/auth/login", data="[" * DEEP + "]" * DEEP, content_type="application/json")
     assert_json_error(response, 422, "validation_failed")
+
+
+# --- 3. Integers are whole numbers -------------------------------------------------------
+
+
+def _is_integer(prop: dict) -> bool:
+    kind = prop.get("type")
+    return kind == "integer" or (isinstance(kind, list) and "integer" in kind)
+
+
+INTEGER_FIELDS = [
+    (op, name, prop)
+    for op in OPERATIONS
+    if op.body
+    for name, prop in op.body.get("properties", {}).items()
+    if _is_integer(prop)
+]
+
+# A body each operation accepts, to which the integer under test is added.
+VALID_BODIES = {
+    "POST /api/v1/api-keys": {"name": "Numbers", "permissions": ["profile:read"]},
+    "PATCH /api/v1/api-keys/<key_id>": {},
+    "PATCH /api/v1/profile": {},
+    "PATCH /api/v1/settings": {},
+}
+
+
+def test_the_api_has_integer_fields_to_check():
+    """So that the tests below cannot pass by finding nothing."""
+    found = {(op_id(op), name) for op, name, _ in INTEGER_FIELDS}
+    assert {
+        ("POST /api/v1/api-keys", "rate_limit"),
+        ("PATCH /api/v1/api-keys/<key_id>", "rate_limit"),
+        ("PATCH /api/v1/settings", "items_per_page"),
+        ("PATCH /api/v1/profile", "budget_min"),
+        ("PATCH /api/v1/profile", "budget_max"),
+    } <= found
+
+
+def _integer_caller(client, admin, make_user, op, name):
+    """Sends ``op`` a valid body with ``name`` set to the value given, as one key on one row."""
+    if op_id(op) not in VALID_BODIES:  # pragma: no cover - a new integer field needs a body here
+        pytest.fail(f"add a valid body for {op_id(op)} to VALID_BODIES")
+    _, secret = make_key(admin)
+    path = _real_path(op, admin, make_user)
+
+    def call(value):
+        body = {**VALID_BODIES[op_id(op)], name: value}
+        return client.open(path, method=op.method, json=body, headers=bearer(secret))
+
+    return call
+
+
+NOT_WHOLE = [1.9, 5.5, 0.5, True, False, "1.9", "7.0", "1e2", "1_000", " ", [5], {"n": 5}]
+
+
+@pytest.mark.parametrize(
+    "op, name, prop", INTEGER_FIELDS, ids=[f"{op_id(op)} {name}" for op, name, _ in INTEGER_FIELDS]
+)
+def test_integer_fields_refuse_fractions_and_booleans(client, admin, make_user, op, name, prop):
+    call = _integer_caller(client, admin, make_user, op, name)
+    before = _snapshot()
+    for value in NOT_WHOLE:
+        error = assert_json_error(call(value), 422, "validation_failed")
+        assert list(error["details"]) == [name], (value, error)
+        assert "whole number" in error["details"][name][0], (value, error)
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "op, name, prop", INTEGER_FIELDS, ids=[f"{op_id(op)} {name}" for op, name, _ in INTEGER_FIELDS]
+)
+def test_integer_fields_take_whole_numbers_written_as_floats(client, admin, make_user, op, name, prop):
+    """``6.0`` is an integer to JSON Schema, so it is taken as 6 (and answered as 6)."""
+    call = _integer_caller(client, admin, make_user, op, name)
+    value = prop.get("minimum", 0) + 6
+    for sent in (value, float(value), str(value)):
+        response = call(sent)
+        assert response.status_code == op.status, response.get_json()
+        answered = response.get_json()["data"][name]
+        assert answered == value and type(answered) is int, (sent, answered)
+
+
+def test_a_fractional_rate_limit_is_not_truncated_on_the_page_either(client, member, auth):
+    response = client.post(
+        "/settings/api-keys",
+        data={"name": "Page key", "permissions": ["profile:read"], "rate_limit": "1.9", "csrf_token": auth.csrf()},
+    )
+    assert response.status_code == 422
+    assert "whole number" in response.get_data(as_text=True)
+    assert client.get("/api/v1/api-keys").get_json()["meta"]["total"] == 0
