@@ -242,3 +242,105 @@ def test_a_fractional_rate_limit_is_not_truncated_on_the_page_either(client, mem
     assert response.status_code == 422
     assert "whole number" in response.get_data(as_text=True)
     assert client.get("/api/v1/api-keys").get_json()["meta"]["total"] == 0
+
+
+# --- 4. Lists are lists, and text holds no NUL --------------------------------------------
+
+ACCOUNT_WRITES = [
+    op
+    for op in OPERATIONS
+    if op.endpoint.startswith("accounts_api.") and op.body and op.method in ("POST", "PUT", "PATCH")
+]
+# A valid row of each list-of-objects field, so that the one bad value is the only problem.
+VALID_ROWS = {
+    "experience": {"title": "Founder", "company": "Studio", "start": "2019-03", "end": None, "description": "x"},
+    "education": {"school": "Porto Arts", "degree": "BA", "start": "2011-09", "end": "2014-06"},
+    "links": {"label": "Reel", "url": "https://example.com/reel"},
+}
+
+
+def _kinds(prop: dict) -> set[str]:
+    kind = prop.get("type", ())
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def _text_and_list_cases(op) -> list[tuple[str, dict, str]]:
+    """(label, body, the field the 422 must name) for every text and list field ``op`` takes."""
+    cases = []
+    for name, prop in op.body["properties"].items():
+        if "string" in _kinds(prop):
+            cases.append((f"{name} holding NUL", {name: "a\x00b"}, name))
+        if "array" not in _kinds(prop):
+            continue
+        cases.append((f"{name} as a string", {name: "Video, Photo"}, name))
+        items = prop.get("items", {})
+        if "string" in _kinds(items) or "$ref" in items:
+            cases.append((f"{name} with an entry holding NUL", {name: ["Fine", "a\x00b"]}, name))
+            cases.append((f"{name} with a number", {name: ["Fine", 5]}, name))
+        if "object" in _kinds(items):
+            row = VALID_ROWS[name]
+            cases.append((f"{name} of strings", {name: ["Founder"]}, name))
+            for field, field_prop in items["properties"].items():
+                if "string" in _kinds(field_prop):
+                    bad_row = {**row, field: "a\x00b"}
+                    cases.append((f"{name}.0.{field} holding NUL", {name: [bad_row]}, f"{name}.0.{field}"))
+    return cases
+
+
+def _account_state(client, headers):
+    return [client.get(path, headers=headers).get_json()["data"] for path in ("/api/v1/profile", "/api/v1/settings")]
+
+
+@pytest.mark.parametrize("op", ACCOUNT_WRITES, ids=_ids(ACCOUNT_WRITES))
+def test_text_and_list_fields_refuse_strings_for_lists_and_nul(client, make_user, op):
+    member = make_user()
+    _, secret = make_key(member)
+    headers = bearer(secret)
+    before = _account_state(client, headers)
+    cases = _text_and_list_cases(op)
+    assert cases
+    for label, body, field in cases:
+        response = client.open(op.path, method=op.method, json=body, headers=headers)
+        error = assert_json_error(response, 422, "validation_failed")
+        assert field in error["details"] and error["details"][field][0], (label, error)
+    assert _account_state(client, headers) == before
+
+
+def test_the_cv_and_profile_lists_are_among_the_cases():
+    """So that the test above cannot pass by finding nothing."""
+    labels = {label for op in ACCOUNT_WRITES for label, _, _ in _text_and_list_cases(op)}
+    assert {
+        "skills as a string",
+        "skills with an entry holding NUL",
+        "categories as a string",
+        "categories with an entry holding NUL",
+        "experience.0.title holding NUL",
+        "theme holding NUL",
+    } <= labels
+
+
+def test_skills_as_a_string_is_refused_with_the_schemas_words(client, make_user):
+    member = make_user()
+    _, secret = make_key(member)
+    response = client.put("/api/v1/profile/cv", json={"skills": "Video, Photo"}, headers=bearer(secret))
+    error = assert_json_error(response, 422, "validation_failed")
+    assert error["details"] == {"skills": ["Must be a list of text."]}
+    response = client.put("/api/v1/profile/cv", json={"skills": ["Video", "Ph\x00oto"]}, headers=bearer(secret))
+    error = assert_json_error(response, 422, "validation_failed")
+    assert error["details"] == {"skills": ["Entry 2 contains a character that is not allowed."]}
+
+
+def test_pages_still_take_comma_separated_skills_and_categories_but_not_nul(client, member, auth):
+    from tests.test_accounts import post_cv, post_profile
+
+    assert post_cv(client, {"skills": "Video, Photo"}).status_code == 303
+    assert post_profile(client, categories="Fashion, Travel").status_code == 303
+    data = client.get("/api/v1/profile").get_json()["data"]
+    assert (data["profile_data"]["skills"], data["categories"]) == (["Video", "Photo"], ["Fashion", "Travel"])
+
+    refused = post_cv(client, {"skills": "Video, Ph\x00oto"})
+    assert refused.status_code == 422
+    assert "Entry 2 contains a character that is not allowed." in refused.get_data(as_text=True)
+    assert post_profile(client, categories="Fash\x00ion").status_code == 422
+    data = client.get("/api/v1/profile").get_json()["data"]
+    assert (data["profile_data"]["skills"], data["categories"]) == (["Video", "Photo"], ["Fashion", "Travel"])

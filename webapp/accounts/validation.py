@@ -159,18 +159,24 @@ def slug(value: Any) -> str:
     return value
 
 
+def comma_list(value: str | None) -> list[str]:
+    """A form's comma-separated text as the list the API sends: the rules take lists only."""
+    return (value or "").split(",")
+
+
 def tags(limit: int, each_max: int = 40) -> Callable[[Any], list[str]]:
-    """Up to ``limit`` distinct tags; a comma-separated string is accepted too."""
+    """Up to ``limit`` distinct tags, given as a list of text (the pages split theirs with
+    ``comma_list``, so a string from the API is refused as the schema says, not split)."""
 
     def clean(value: Any) -> list[str]:
-        if value is None or value == "":
+        if value is None:
             return []
-        if isinstance(value, str):
-            value = value.split(",")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("Must be a list of text.")
         cleaned: list[str] = []
-        for tag in (v.strip() for v in value):
+        for position, tag in enumerate((v.strip() for v in value), start=1):
+            if "\x00" in tag:  # as in ``text``: PostgreSQL cannot store it
+                raise ValueError(f"Entry {position} contains a character that is not allowed.")
             if tag and tag.lower() not in (t.lower() for t in cleaned):
                 if len(tag) > each_max:
                     raise ValueError(f"Each entry can be at most {each_max} characters.")
