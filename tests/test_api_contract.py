@@ -344,3 +344,77 @@ def test_pages_still_take_comma_separated_skills_and_categories_but_not_nul(clie
     assert post_profile(client, categories="Fash\x00ion").status_code == 422
     data = client.get("/api/v1/profile").get_json()["data"]
     assert (data["profile_data"]["skills"], data["categories"]) == (["Video", "Photo"], ["Fashion", "Travel"])
+
+
+# --- 2. Routing errors win over CSRF under /api/v1 ----------------------------------------
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _offered() -> dict[str, set[str]]:
+    """Each documented path (aliases included) and the methods it answers."""
+    offered: dict[str, set[str]] = {}
+    for op in OPERATIONS:
+        for path in (op.path, *op.aliases):
+            offered.setdefault(path, set()).add(op.method)
+    return offered
+
+
+NOT_OFFERED = [(path, method) for path, methods in _offered().items() for method in METHODS if method not in methods]
+UNKNOWN_PATHS = ["/api/v1/nope", "/api/v1/profile/nope", "/api/v1/api-keys/x/y/z", "/api/v1/"]
+
+
+def _callers(client, auth, make_user):
+    """Each way of calling: anonymously, with a bearer key, with the session (no CSRF token)."""
+    user = make_user()
+    _, secret = make_key(user)
+    yield "anonymous", {}
+    yield "bearer", bearer(secret)
+    auth.login(user.email)
+    yield "session", {}
+    yield "session with its token", auth.headers()
+
+
+def test_every_api_path_has_methods_it_does_not_offer():
+    assert ("/api/v1/profile", "PUT") in NOT_OFFERED and ("/api/v1/auth/login", "GET") in NOT_OFFERED
+
+
+def test_a_method_a_route_does_not_offer_is_405_not_csrf(client, auth, make_user):
+    offered = _offered()
+    for caller, headers in _callers(client, auth, make_user):
+        for path, method in NOT_OFFERED:
+            url = fill(path, key_id="00000000-0000-0000-0000-000000000000", user_id="1")
+            response = client.open(url, method=method, json={}, headers=headers)
+            assert_json_error(response, 405, "method_not_allowed")
+            assert set(response.headers["Allow"].split(", ")) >= offered[path], (caller, method, path)
+
+
+def test_a_write_to_an_unknown_api_path_is_404_not_csrf(client, auth, make_user):
+    for caller, headers in _callers(client, auth, make_user):
+        for path in UNKNOWN_PATHS:
+            for method in METHODS:
+                response = client.open(path, method=method, json={}, headers=headers)
+                error = assert_json_error(response, 404, "not_found")
+                assert error, (caller, method, path)
+
+
+def test_session_writes_to_real_api_routes_still_need_the_token(client, member, auth):
+    for op in WRITES:
+        if op.public:
+            continue
+        path = fill(op.path, key_id="00000000-0000-0000-0000-000000000000", user_id="1")
+        response = client.open(path, method=op.method, json={}, headers={})
+        assert_json_error(response, 400, "csrf_failed")
+
+
+@pytest.mark.parametrize("path", ["/settings", "/profile", "/settings/api-keys", "/auth/logout"])
+def test_page_forms_still_need_the_token(client, member, path):
+    response = client.post(path, data={"theme": "dark"})
+    assert response.status_code == 400
+    assert "Reload the page" in response.get_data(as_text=True)
+
+
+def test_a_post_to_an_unknown_page_is_a_404_page(client, member):
+    response = client.post("/no-such-page", data={})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
