@@ -418,3 +418,14 @@ def test_a_post_to_an_unknown_page_is_a_404_page(client, member):
     response = client.post("/no-such-page", data={})
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("value", ["1_0", "1.9", "5.0", "true", "\u0665", "1e1"])
+def test_list_parameters_are_whole_numbers_too(client, admin, value):
+    _, secret = make_key(admin)
+    for path in ("/api/v1/api-keys", "/api/v1/users"):
+        for name in ("limit", "offset"):
+            error = assert_json_error(
+                client.get(path, query_string={name: value}, headers=bearer(secret)), 422, "validation_failed"
+            )
+            assert error["details"] == {name: ["Must be a whole number."]}
