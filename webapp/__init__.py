@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webapp.api.strict_json import StrictJSONProvider
 from webapp.config import PROJECT_ROOT, config_for
 
 
@@ -19,6 +20,7 @@ def create_app(config: str | type | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_object(config if isinstance(config, type) else config_for(config))
+    app.json = StrictJSONProvider(app)  # request bodies are strict JSON, whoever reads them
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set. Put it in the environment or in .env.")
     app.config["JWT_SECRET_KEY"] = app.config.get("JWT_SECRET_KEY") or app.config["SECRET_KEY"]

@@ -31,6 +31,7 @@ MAX_OFFSET = 1_000_000
 def window(limit: Any, offset: Any, *, default_limit: int) -> tuple[int, int]:
     """``limit`` and ``offset`` query values checked (API lists): whole numbers in range, or a
     422 naming the parameter."""
+    from webapp.accounts.validation import whole_number  # the API's one integer rule (it imports this module)
     from webapp.errors import ValidationFailed
 
     errors: dict[str, list[str]] = {}
@@ -40,8 +41,8 @@ def window(limit: Any, offset: Any, *, default_limit: int) -> tuple[int, int]:
         ("offset", offset, 0, 0, MAX_OFFSET),
     ):
         try:
-            values[name] = default if raw in (None, "") else int(raw)
-        except (TypeError, ValueError):
+            values[name] = default if raw in (None, "") else whole_number(raw)
+        except ValueError:
             errors[name] = ["Must be a whole number."]
             continue
         if not low <= values[name] <= high:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from user_agents import parse as parse_user_agent
 
-from webapp.timeutil import to_zone
+from webapp.timeutil import last_day, to_zone
 
 # htmx's inline indicator styles would break the CSP, and eval-based features stay off.
 HTMX_CONFIG = json.dumps(
@@ -48,6 +48,12 @@ def localtime(value: datetime | None, fmt: str = "%b %-d, %Y %H:%M") -> str:
     return local.strftime(fmt) if local else "—"
 
 
+def untilday(value: datetime | None, fmt: str = "%b %-d, %Y") -> str:
+    """The last day, in the member's time zone, before ``value`` ends something (an expiry)."""
+    day = last_day(value, member_timezone())
+    return day.strftime(fmt) if day else "—"
+
+
 def browser(user_agent: str | None) -> str:
     """ "Firefox on macOS" from a User-Agent header."""
     if not user_agent:
@@ -60,6 +66,7 @@ def browser(user_agent: str | None) -> str:
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["untilday"] = untilday
     app.jinja_env.filters["browser"] = browser
 
     @app.context_processor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -46,3 +46,16 @@ def to_zone(value: datetime | None, zone: str | None) -> datetime | None:
     except (ZoneInfoNotFoundError, ValueError):
         tz = UTC
     return value.astimezone(tz)
+
+
+def last_day(end: datetime | None, zone: str | None) -> date | None:
+    """The last day, in ``zone``, that a period ending at ``end`` covers.
+
+    A chosen expiry day is stored as the midnight that ends it, which is already the next
+    day's date; that midnight belongs to the day before. The step back is taken on the instant,
+    not the wall clock, so zones whose midnight is skipped (Santiago's DST starts at 00:00)
+    get the day right too.
+    """
+    if end is None:
+        return None
+    return to_zone(end - timedelta(microseconds=1), zone).date()

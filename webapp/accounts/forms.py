@@ -77,6 +77,7 @@ class ProfileForm(FlaskForm):
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
         for name in ("budget_min", "budget_max"):
             data[name] = data[name] * 100 if data[name] is not None else None
+        data["categories"] = validation.comma_list(data["categories"])
         return data
 
 
@@ -130,7 +131,7 @@ class CVForm(FlaskForm):
             "headline": self.headline.data or "",
             "experience": filled("experience"),
             "education": filled("education"),
-            "skills": self.skills.data or "",
+            "skills": validation.comma_list(self.skills.data),
             "links": filled("links"),
         }
 

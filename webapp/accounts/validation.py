@@ -6,6 +6,7 @@ Each cleaner takes the submitted value and returns the value to store, or raises
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -158,18 +159,24 @@ def slug(value: Any) -> str:
     return value
 
 
+def comma_list(value: str | None) -> list[str]:
+    """A form's comma-separated text as the list the API sends: the rules take lists only."""
+    return (value or "").split(",")
+
+
 def tags(limit: int, each_max: int = 40) -> Callable[[Any], list[str]]:
-    """Up to ``limit`` distinct tags; a comma-separated string is accepted too."""
+    """Up to ``limit`` distinct tags, given as a list of text (the pages split theirs with
+    ``comma_list``, so a string from the API is refused as the schema says, not split)."""
 
     def clean(value: Any) -> list[str]:
-        if value is None or value == "":
+        if value is None:
             return []
-        if isinstance(value, str):
-            value = value.split(",")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("Must be a list of text.")
         cleaned: list[str] = []
-        for tag in (v.strip() for v in value):
+        for position, tag in enumerate((v.strip() for v in value), start=1):
+            if "\x00" in tag:  # as in ``text``: PostgreSQL cannot store it
+                raise ValueError(f"Entry {position} contains a character that is not allowed.")
             if tag and tag.lower() not in (t.lower() for t in cleaned):
                 if len(tag) > each_max:
                     raise ValueError(f"Each entry can be at most {each_max} characters.")
@@ -185,6 +192,28 @@ categories = tags(10)
 skills = tags(50, each_max=60)
 
 
+DIGITS_RE = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def whole_number(value: Any) -> int:
+    """An integer as JSON or a form sends it; anything else is refused, never rounded.
+
+    JSON integers, and JSON numbers without a fraction (``1.0``, ``1e2``: JSON Schema's
+    ``integer`` takes them, and so do the API's documented schemas); decimal digits in a
+    string, since forms send text. Fractions (``1.9``), ``true``/``false`` and non-finite
+    numbers are refused: Python's ``int()`` would truncate the first and count the second as 1.
+    """
+    if isinstance(value, bool):
+        raise ValueError("Must be a whole number, not true or false.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and DIGITS_RE.fullmatch(value.strip()):
+        return int(value.strip())
+    raise ValueError("Must be a whole number.")
+
+
 # The budget columns are 32-bit integers: PostgreSQL refuses anything above 2,147,483,647, so the
 # rule stops at a round number below it rather than letting the database answer with a 500.
 MAX_MONEY_CENTS = 2_000_000_000
@@ -194,10 +223,8 @@ def money(value: Any) -> int | None:
     """A non-negative whole amount in cents that fits the budget columns."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError("Must be a whole number of cents.")
     try:
-        amount = int(value)
+        amount = whole_number(value)
     except ValueError:
         raise ValueError("Must be a whole number of cents.") from None
     if amount < 0:
@@ -218,11 +245,8 @@ def choice(options: tuple[str, ...]) -> Callable[[Any], str]:
 
 def integer(low: int, high: int) -> Callable[[Any], int]:
     def clean(value: Any) -> int:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ValueError("Must be a whole number.") from None
-        if isinstance(value, bool) or not low <= number <= high:
+        number = whole_number(value)
+        if not low <= number <= high:
             raise ValueError(f"Must be between {low} and {high}.")
         return number
 

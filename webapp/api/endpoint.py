@@ -20,6 +20,8 @@ from flask import Blueprint, g, jsonify, make_response, request
 from webapp.api import scopes as scope_registry
 from webapp.api.auth import authenticate, require_permission, require_scope
 from webapp.api.ratelimit import auth_route_limit, caller_key, ip_key, limit_for_caller
+from webapp.api.strict_json import InvalidJSON
+from webapp.api.strict_json import loads as strict_loads
 from webapp.errors import ServiceError, ValidationFailed
 from webapp.extensions import limiter
 from webapp.usage.counter import record_api_call
@@ -113,6 +115,10 @@ def _public(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
         g.principal = None
+        # Checked here, not inside the limit: a view with limits of its own (login) runs them all
+        # from its innermost wrapper, which would put the check on the other side for it alone.
+        # A body that is not JSON reaches no account, so refusing it uncounted costs nothing.
+        read_json_body()
         return limited(*args, **kwargs)
 
     wrapped.csrf_exempt = True  # takes no cookie, so there is nothing to forge
@@ -129,6 +135,7 @@ def _authenticated(view: Callable[..., Any], scope: str | None, permission: str 
         record_api_call(principal.user.id, principal.api_key_id)
         require_scope(principal, scope)
         require_permission(principal, permission)
+        read_json_body()
         return view(principal, *args, **kwargs)
 
     # The limit is evaluated inside this wrapper, after authentication, so it can depend on
@@ -149,13 +156,31 @@ def _authenticated(view: Callable[..., Any], scope: str | None, permission: str 
     return wrapped
 
 
+_UNREAD = object()
+
+
+def read_json_body() -> Any:
+    """The parsed body of a request sent as JSON (None when it sent none), or a 422 naming what
+    makes it not strict JSON. Every operation calls it before its view, so a malformed body is
+    refused the same way on every route, whether or not the route reads a body."""
+    parsed = g.get("json_body", _UNREAD)
+    if parsed is _UNREAD:
+        raw = request.get_data(cache=True) if request.is_json else b""
+        try:
+            parsed = strict_loads(raw) if raw.strip() else None
+        except InvalidJSON as exc:
+            raise ValidationFailed("The body is not valid JSON.", details={"body": [str(exc)]}) from None
+        g.json_body = parsed
+    return parsed
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 422 that says what was wrong with it."""
     if not request.is_json:
         raise ValidationFailed(
             "Send a JSON object with Content-Type: application/json.", details={"body": ["Expected application/json."]}
         )
-    data = request.get_json(silent=True)
+    data = read_json_body()
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", details={"body": ["Expected a JSON object."]})
     return data

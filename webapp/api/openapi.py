@@ -92,8 +92,8 @@ def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
             statuses.append(400)  # a session-cookie write without its CSRF token
     if params:
         statuses.append(404)
-    if op.body is not None or op.query or op.multipart:
-        statuses.append(422)
+    if op.body is not None or op.query or op.multipart or op.method != "GET":
+        statuses.append(422)  # writes: also a JSON body that is not strict JSON, whether or not one is read
     if op.multipart:
         statuses.append(413)
     for status in sorted(set(statuses)):

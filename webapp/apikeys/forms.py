@@ -17,7 +17,7 @@ from webapp.api import scopes
 from webapp.apikeys.service import DEFAULT_RATE_LIMIT
 from webapp.errors import ServiceError
 from webapp.forms import apply_errors, choices
-from webapp.timeutil import to_zone
+from webapp.timeutil import last_day
 
 
 class CheckboxesField(SelectMultipleField):
@@ -44,13 +44,11 @@ class ApiKeyForm(FlaskForm):
     @classmethod
     def from_key(cls, key, timezone: str, **kwargs) -> ApiKeyForm:
         """The form filled from ``key``: the inverse of ``changes``."""
-        local = to_zone(key.expires_at, timezone)
         data = {
             "name": key.name,
             "permissions": key.permissions,
             "rate_limit": key.rate_limit,
-            # expires_at is the midnight that ends the last full day the key works.
-            "expires_on": (local - timedelta(seconds=1)).date() if local else None,
+            "expires_on": last_day(key.expires_at, timezone),  # the list shows the same day
         }
         return cls(formdata=None, data=data, **kwargs)
 

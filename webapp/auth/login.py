@@ -71,6 +71,8 @@ def register_login(app: Flask) -> None:
         # check the token themselves once they know the caller uses the session, not a bearer.
         if request.method in SAFE_METHODS:
             return None
+        if request.routing_exception is not None:
+            return None  # no route, so no view to forge a request to: the 404 or 405 answers
         view = app.view_functions.get(request.endpoint or "")
         if getattr(view, "csrf_exempt", False):
             return None
