@@ -31,8 +31,16 @@ class AccountLocked(Forbidden):
     code = "account_locked"
 
 
+def _text(value: Any) -> str:
+    """A field's text; anything else (a missing form field, JSON's numbers, lists, null)
+    counts as left empty."""
+    return value if isinstance(value, str) else ""
+
+
 def normalize_email(raw: str, *, check_deliverability: bool = False, field: str = "email") -> str:
     """The canonical form of an address, or ``ValidationFailed`` naming the form ``field``."""
+    if not (raw or "").strip():
+        raise ValidationFailed("Enter your email address.", details={field: ["Enter your email address."]})
     try:
         result = validate_email((raw or "").strip(), check_deliverability=check_deliverability)
     except EmailNotValidError as exc:
@@ -40,15 +48,33 @@ def normalize_email(raw: str, *, check_deliverability: bool = False, field: str 
     return result.normalized.lower()
 
 
-def check_password(password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password") -> None:
-    """Raise ``ValidationFailed`` for a password that breaks the strength rule.
+def password_errors(
+    password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password", confirm: str | None = None
+) -> dict[str, list[str]]:
+    """The strength rule's problem with ``password`` and, when a repetition is given, the
+    mismatch under ``confirm``: both at once, so that a form shows each next to its field."""
+    errors: dict[str, list[str]] = {}
+    problem = passwords.password_problem(_text(password), [email, email.split("@")[0], *names])
+    if problem:
+        errors[field] = [problem]
+    mismatch = None if confirm is None else passwords.confirmation_problem(_text(password), _text(confirm))
+    if mismatch:
+        errors["confirm"] = [mismatch]
+    return errors
+
+
+def check_password(
+    password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password", confirm: str | None = None
+) -> None:
+    """Raise ``ValidationFailed`` for a password that breaks the strength rule (or is not
+    repeated alike, when ``confirm`` is given).
 
     ``field`` names the form field the message belongs next to (``new_password`` on the
     security page), so that the error shows inline rather than at the top of the page.
     """
-    problem = passwords.password_problem(password, [email, email.split("@")[0], *names])
-    if problem:
-        raise ValidationFailed(problem, details={field: [problem]})
+    errors = password_errors(password, email=email, names=names, field=field, confirm=confirm)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], details=errors)
 
 
 def lookup_key(raw: str) -> str:
@@ -87,39 +113,69 @@ def _email_taken() -> Conflict:
     )
 
 
+def _name_problem(display_name: str) -> str | None:
+    if not display_name:
+        return "Enter your name."
+    return "At most 100 characters." if len(display_name) > 100 else None
+
+
+def default_name(email: Any) -> str:
+    """The name a member created without one starts with: the address's local part. Only an
+    address the rules refuse anyway has none; a placeholder then keeps the answer about the
+    address alone, without a second one about the name."""
+    local = email.split("@")[0].strip() if isinstance(email, str) else ""
+    return local or "Member"
+
+
+def sign_up_problems(
+    email: Any, password: Any, display_name: Any, *, confirm: Any = None, profile: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The cleaned sign-up fields and every field's problems, all at once: a form shows each
+    next to its field and the API names them all in one answer, instead of one per attempt.
+    Staff creating a member (``webapp.admin``) add their own fields' problems to these."""
+    from webapp.accounts import validation
+
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalize_email(_text(email))
+    except ValidationFailed as exc:
+        errors.update(exc.details)
+        email = ""
+    display_name = _text(display_name).strip()
+    if problem := _name_problem(display_name):
+        errors["display_name"] = [problem]
+    errors.update(password_errors(password, email=email, names=(display_name,), confirm=confirm))
+    extra, profile_errors = validation.clean_fields(profile or {}, validation.PROFILE_FIELDS)
+    errors.update(profile_errors)
+    return {"email": email, "display_name": display_name, "profile": extra}, errors
+
+
 def register(
     email: str,
     password: str,
     display_name: str,
     *,
+    confirm: str | None = None,
     profile: dict[str, Any] | None = None,
     send_mail: bool = True,
 ) -> User:
     """Create a member with a profile and default settings in one transaction; mail a
-    verification link. ``profile`` holds optional profile fields (the API's firstName…)."""
-    from webapp.accounts import validation
-
-    email = normalize_email(email)
-    display_name = (display_name or "").strip()
-    if not display_name:
-        raise ValidationFailed("Tell us your name.", details={"display_name": ["Enter your name."]})
-    if len(display_name) > 100:
-        raise ValidationFailed("Name is too long.", details={"display_name": ["At most 100 characters."]})
-    check_password(password, email=email, names=(display_name,))
-    extra, errors = validation.clean_fields(profile or {}, validation.PROFILE_FIELDS)
+    verification link. ``confirm`` is the password repeated (the page asks for it, the API
+    does not); ``profile`` holds optional profile fields (the API's firstName…)."""
+    cleaned, errors = sign_up_problems(email, password, display_name, confirm=confirm, profile=profile)
     if errors:
         raise ValidationFailed("Some fields need your attention.", details=errors)
-    if find_by_email(email) is not None:
+    if find_by_email(cleaned["email"]) is not None:
         raise _email_taken()
     for attempt in range(2):
         try:
-            user = _create_member(email, password, display_name, extra)
+            user = _create_member(cleaned["email"], password, cleaned["display_name"], cleaned["profile"])
             break
         except IntegrityError:
             # Two sign-ups at once: the unique indexes decide. A lost race for the email is a
             # 409; a lost race for the generated slug is retried once with a fresh one.
             db.session.rollback()
-            if find_by_email(email) is not None or attempt:
+            if find_by_email(cleaned["email"]) is not None or attempt:
                 raise _email_taken() from None
     if send_mail:
         send_verification(user)
@@ -248,10 +304,11 @@ def user_for_reset(token: str) -> User:
     return user
 
 
-def reset_password(token: str, new_password: str) -> User:
-    """Set a new password from a mailed link; every session of the account is signed out."""
+def reset_password(token: str, new_password: str, confirm: str | None = None) -> User:
+    """Set a new password from a mailed link; every session of the account is signed out.
+    ``confirm`` is the password repeated, checked together with the strength rule."""
     user = user_for_reset(token)
-    check_password(new_password, email=user.email, names=(user.profile.display_name,))
+    check_password(new_password, email=user.email, names=(user.profile.display_name,), confirm=confirm)
     _set_password(user, new_password)
     # Following a mailed link proves the inbox, so the address counts as verified.
     if not user.is_verified:
