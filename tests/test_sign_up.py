@@ -1,15 +1,20 @@
-"""Sign-up tells every field's problem at once (page, API, staff creation)."""
+"""Sign-up tells every field's problem at once (page, API, staff creation), and simultaneous
+sign-ups with one name each get their own portfolio slug."""
 
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, is_postgres
 from tests.test_passwords import field_error
+from webapp.accounts.models import Profile
+from webapp.auth import service as auth_service
 from webapp.auth.models import User
 from webapp.extensions import db
 
@@ -72,4 +77,92 @@ def test_staff_creation_names_every_problem_at_once(client, make_user):
     error = assert_json_error(client.post("/api/v1/users", headers=bearer(key), json=body), 422, "validation_failed")
     assert set(error["details"]) == {"email", "password", "plan", "is_verified", "is_admin"}
     assert error["details"]["password"] == ["Use at least 10 characters."]
+    assert user_count() == 1
+
+
+# --- Simultaneous sign-ups ----------------------------------------------------------------
+
+
+def test_unique_violations_are_told_apart_by_constraint(make_user):
+    """The name of the broken constraint, on either backend, is what tells a taken email from
+    a taken slug."""
+    from webapp.accounts.service import create_defaults
+
+    user = make_user("ana@example.com", name="Ana Lima")
+    same_email = User(email="ana@example.com", password_hash="x", role=user.role)
+    same_slug = User(email="other@example.com", password_hash="x", role=user.role)
+    create_defaults(same_slug, "Other")
+    same_slug.profile.slug = user.profile.slug
+    for row, constraint in ((same_email, "uq_users_email"), (same_slug, "uq_profiles_slug")):
+        with pytest.raises(IntegrityError) as caught, db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+        assert auth_service.violated_constraint(caught.value) == constraint
+    db.session.rollback()
+
+
+def _in_parallel(app, count: int, request) -> list:
+    """Run ``request(client, index)`` from ``count`` threads at once, each with its own app
+    context (so its own database session and connection) and its own test client."""
+    barrier, results, lock = threading.Barrier(count), [], threading.Lock()
+
+    def run(index: int):
+        with app.app_context():
+            client = app.test_client()
+            # Each caller has its own address, as separate people do: the per-address
+            # sign-up limits are not what this test is about.
+            client.environ_base["REMOTE_ADDR"] = f"10.0.{index // 250}.{index % 250 + 1}"
+            barrier.wait()
+            try:
+                response = request(client, index)
+                with lock:
+                    results.append((response.status_code, response.get_json()))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == count
+    return results
+
+
+def _needs_postgres():
+    # SQLite's in-memory test database is one connection shared by every thread: there is no
+    # concurrency there to test.
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+
+
+def test_thirty_simultaneous_sign_ups_with_one_name_all_succeed(app):
+    _needs_postgres()
+
+    def sign_up(client, index):
+        body = {"email": f"ana{index}@example.com", "password": PASSWORD, "firstName": "Ana", "lastName": "Lima"}
+        return client.post("/api/v1/auth/register", json=body)
+
+    results = _in_parallel(app, 30, sign_up)
+    assert [status for status, _ in results] == [201] * 30, [body for status, body in results if status != 201]
+    slugs = db.session.scalars(sa.select(Profile.slug)).all()
+    assert len(slugs) == len(set(slugs)) == 30
+    assert set(slugs) == {"ana-lima", *(f"ana-lima-{n}" for n in range(2, 31))}
+
+
+def test_simultaneous_sign_ups_with_one_email_and_name_give_one_account_and_409s(app):
+    _needs_postgres()
+
+    def sign_up(client, index):
+        body = {"email": "ana@example.com", "password": PASSWORD, "firstName": "Ana", "lastName": "Lima"}
+        return client.post("/api/v1/auth/register", json=body)
+
+    results = _in_parallel(app, 8, sign_up)
+    assert sorted(status for status, _ in results) == [201] + [409] * 7
+    for status, body in results:
+        if status == 409:
+            assert body["error"]["code"] == "conflict"
+            assert body["error"]["details"] == {
+                "email": ["An account with this email already exists. Sign in instead?"]
+            }
     assert user_count() == 1

@@ -6,6 +6,7 @@ read the request. Callers pass the client's IP and user agent where a rule needs
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -23,6 +24,12 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 
 INVALID_CREDENTIALS = "That email and password don't match an account."
+# The unique constraints a sign-up can break (named by the models' naming convention).
+EMAIL_CONSTRAINT = "uq_users_email"
+SLUG_CONSTRAINT = "uq_profiles_slug"
+# Each lost slug means another sign-up with the same name committed meanwhile: this bounds
+# the retries by how many people can sign up with one name at the same moment.
+SLUG_ATTEMPTS = 50
 
 
 class AccountLocked(Forbidden):
@@ -167,32 +174,55 @@ def register(
         raise ValidationFailed("Some fields need your attention.", details=errors)
     if find_by_email(cleaned["email"]) is not None:
         raise _email_taken()
-    for attempt in range(2):
-        try:
-            user = _create_member(cleaned["email"], password, cleaned["display_name"], cleaned["profile"])
-            break
-        except IntegrityError:
-            # Two sign-ups at once: the unique indexes decide. A lost race for the email is a
-            # 409; a lost race for the generated slug is retried once with a fresh one.
-            db.session.rollback()
-            if find_by_email(cleaned["email"]) is not None or attempt:
-                raise _email_taken() from None
+    user = _create_member(cleaned["email"], password, cleaned["display_name"], cleaned["profile"])
     if send_mail:
         send_verification(user)
     return user
 
 
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the unique constraint ``exc`` broke. PostgreSQL names it; SQLite names the
+    column ("UNIQUE constraint failed: profiles.slug"), which the naming convention maps to
+    the same name."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None and diag.constraint_name:
+        return diag.constraint_name
+    match = re.search(r"UNIQUE constraint failed: (\w+)\.(\w+)$", str(exc.orig))
+    return f"uq_{match[1]}_{match[2]}" if match else None
+
+
 def _create_member(email: str, password: str, display_name: str, profile: dict[str, Any]) -> User:
+    """Insert the member; the unique indexes settle simultaneous sign-ups.
+
+    Each attempt runs in a SAVEPOINT, so a lost race undoes only that attempt. The violated
+    constraint tells the two races apart: a taken email is a 409, while a taken slug (two
+    people with one name signing up at once) is retried with the next free suffix, which
+    the winner's commit has made visible by then.
+    """
     from webapp.accounts import service as accounts
 
-    user = User(email=email, password_hash=passwords.hash_password(password), role=member_role())
-    db.session.add(user)
-    db.session.flush()
-    accounts.create_defaults(user, display_name)
-    for name, value in profile.items():
-        setattr(user.profile, name, value)
-    db.session.commit()
-    return user
+    password_hash, role = passwords.hash_password(password), member_role()
+    for _ in range(SLUG_ATTEMPTS):
+        try:
+            with db.session.begin_nested():
+                user = User(email=email, password_hash=password_hash, role=role)
+                db.session.add(user)
+                db.session.flush()
+                accounts.create_defaults(user, display_name)
+                for name, value in profile.items():
+                    setattr(user.profile, name, value)
+                db.session.flush()
+        except IntegrityError as exc:
+            constraint = violated_constraint(exc)
+            if constraint == EMAIL_CONSTRAINT:
+                raise _email_taken() from None
+            if constraint != SLUG_CONSTRAINT:
+                raise
+        else:
+            db.session.commit()
+            return user
+    message = "Many people with this name are signing up right now. Try again in a moment."
+    raise Conflict(message, details={"display_name": [message]})
 
 
 def authenticate(email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> User:
