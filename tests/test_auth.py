@@ -42,6 +42,7 @@ def register(client, **fields):
         "csrf_token": csrf_token(client, "/auth/register"),
         **fields,
     }
+    data.setdefault("confirm", data["password"])
     return client.post("/auth/register", data=data)
 
 

@@ -313,9 +313,8 @@ def test_deleted_member_can_register_again(client, member, auth):
     email = member.email
     assert post_delete(client, PASSWORD).status_code == 303
     token = csrf_token(client, "/auth/register")
-    response = client.post(
-        "/auth/register", data={"display_name": "Back Again", "email": email, "password": PASSWORD, "csrf_token": token}
-    )
+    data = {"display_name": "Back Again", "email": email, "password": PASSWORD, "confirm": PASSWORD}
+    response = client.post("/auth/register", data={**data, "csrf_token": token})
     assert response.status_code == 303
 
 

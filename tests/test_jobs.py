@@ -25,6 +25,7 @@ def register(client, email: str):
             "display_name": "Job Tester",
             "email": email,
             "password": "correct-horse-battery-staple",
+            "confirm": "correct-horse-battery-staple",
             "csrf_token": token,
         },
     )

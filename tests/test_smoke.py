@@ -9,7 +9,13 @@ def test_register_login_profile(client, auth, mailbox):
     token = csrf_token(client, "/auth/register")
     response = client.post(
         "/auth/register",
-        data={"display_name": "Ana Silva", "email": "ana@example.com", "password": PASSWORD, "csrf_token": token},
+        data={
+            "display_name": "Ana Silva",
+            "email": "ana@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 303
     assert "Confirm your email" in mailbox.to("ana@example.com")[-1]["Subject"]

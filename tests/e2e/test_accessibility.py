@@ -191,6 +191,7 @@ def test_new_member_pages(new_context, axe_source, width, theme):
     page.fill("#display_name", "Axe Tester")
     page.fill("#email", f"axe-{uuid.uuid4().hex[:10]}@example.com")
     page.fill("#password", "a-long-and-unusual-passphrase")
+    page.fill("#confirm", "a-long-and-unusual-passphrase")
     page.click("button[type=submit]")
     page.wait_for_url("**/profile")
     audit.check("profile just after sign-up")

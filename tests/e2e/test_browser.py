@@ -36,6 +36,7 @@ def test_sign_up_to_sign_out(page, live_server, new_context, tmp_path):
     page.fill("#display_name", "Nora Newcomer")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
     page.click("button[type=submit]:has-text('Create account')")
     page.wait_for_url("**/profile")
     assert page.is_visible("#verify-banner")

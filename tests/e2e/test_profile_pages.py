@@ -30,6 +30,7 @@ def sign_up(page, name: str = "Pat Tester") -> str:
     page.fill("#display_name", name)
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
     page.click("button[type=submit]:has-text('Create account')")
     page.wait_for_url("**/profile")
     return email

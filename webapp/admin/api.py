@@ -9,6 +9,7 @@ from flask import Blueprint, request
 from webapp.admin import service as admin
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
+from webapp.auth import passwords
 from webapp.pagination import LIST_PARAMS, page_size, window
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
@@ -37,7 +38,7 @@ CREATE_BODY: dict[str, Any] = {
     "required": ["email", "password"],
     "properties": {
         "email": {"type": "string", "format": "email"},
-        "password": {"type": "string", "minLength": 10},
+        "password": {"type": "string", "minLength": passwords.MIN_LENGTH, "maxLength": passwords.MAX_LENGTH},
         "display_name": {"type": "string"},
         "role": {"type": "string", "description": "member, support or admin; any but member needs roles:manage"},
         "plan": {"type": "string", "enum": list(admin.PLANS)},

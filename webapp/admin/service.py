@@ -96,12 +96,13 @@ def _may_set_role(actor: User, current: str, wanted: Any) -> None:
 
 
 def create_user(data: dict[str, Any], *, actor: User) -> User:
-    """A member created by staff, with optional role and plan."""
+    """A member created by staff, with optional role and plan. The sign-up rules are the
+    member's own (``auth.sign_up_problems``), and one 422 names every field's problem."""
     from webapp.auth import service as auth
 
-    errors = {
-        name: ["This field is required."] for name in ("email", "password") if not isinstance(data.get(name), str)
-    }
+    email = data.get("email")
+    name = data.get("display_name") or auth.default_name(email)
+    _, errors = auth.sign_up_problems(email, data.get("password"), name)
     if not isinstance(data.get("display_name", ""), str):
         errors["display_name"] = ["Must be text."]
     errors.update(
@@ -110,19 +111,25 @@ def create_user(data: dict[str, Any], *, actor: User) -> User:
             for k in set(data) - {"email", "password", "display_name", "role", "plan", "is_verified"}
         }
     )
+    changes = {k: data[k] for k in ("role", "plan", "is_verified") if k in data}
+    errors.update(_change_errors(changes))
     if errors:
         raise ValidationFailed("Some fields need your attention.", details=errors)
-    changes = {k: data[k] for k in ("role", "plan", "is_verified") if k in data}
-    _check_changes(changes)
     if "role" in changes:
         _may_set_role(actor, MEMBER_ROLE, changes["role"])
-    user = auth.register(
-        data["email"], data["password"], data.get("display_name") or data["email"].split("@")[0], send_mail=False
-    )
+    user = auth.register(email, data["password"], name, send_mail=False)
     return update_user(user.id, changes, actor=actor) if changes else user
 
 
 def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    errors = _change_errors(changes)
+    if errors:
+        raise ValidationFailed("Some fields need your attention.", details=errors)
+    return changes
+
+
+def _change_errors(changes: dict[str, Any]) -> dict[str, list[str]]:
+    """Every problem with the role, plan and standing values, so one 422 names them all."""
     errors: dict[str, list[str]] = {}
     if "role" in changes and (
         not isinstance(changes["role"], str)
@@ -136,9 +143,7 @@ def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
             errors[flag] = ["Must be true or false."]
     if "suspended_reason" in changes and not isinstance(changes["suspended_reason"], (str, type(None))):
         errors["suspended_reason"] = ["Must be text."]
-    if errors:
-        raise ValidationFailed("Some fields need your attention.", details=errors)
-    return changes
+    return errors
 
 
 def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: User) -> User:

@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email
 
-from webapp.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from webapp.auth import passwords
 
-_password = [DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
+# Fields whose rules the service checks carry no validators: a WTForms validator would
+# refuse the form before the service runs, showing one message (in WTForms' own words)
+# instead of every field's. ``required`` only marks them for the browser and assistive tech.
+_REQUIRED = {"required": True}
+
+
+def _new_password(label: str) -> PasswordField:
+    """A field for choosing a password, with the hint that ``webapp.auth.passwords`` words."""
+    return PasswordField(label, description=passwords.HINT, render_kw={"autocomplete": "new-password", **_REQUIRED})
+
+
+def _repeat_password(label: str) -> PasswordField:
+    """The chosen password typed again; the service compares the two (``passwords.MISMATCH``)."""
+    return PasswordField(label, render_kw={"autocomplete": "new-password", **_REQUIRED})
 
 
 class RegisterForm(FlaskForm):
-    # Only presence is checked here: the service's rules (length, common passwords, address
-    # format) give the messages, the same ones the API gives.
-    display_name = StringField("Your name", validators=[DataRequired()], render_kw={"autocomplete": "name"})
-    email = EmailField("Email", validators=[DataRequired()], render_kw={"autocomplete": "email"})
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired()],
-        description=f"At least {MIN_LENGTH} characters; avoid common passwords.",
-        render_kw={"autocomplete": "new-password"},
-    )
+    # Nothing is checked here: the service's rules (name, address format, length, common
+    # passwords, the repetition) give every field's message at once, the same ones the API gives.
+    display_name = StringField("Your name", render_kw={"autocomplete": "name", **_REQUIRED})
+    email = EmailField("Email", render_kw={"autocomplete": "email", **_REQUIRED})
+    password = _new_password("Password")
+    confirm = _repeat_password("Repeat the password")
 
 
 class LoginForm(FlaskForm):
@@ -35,19 +44,15 @@ class ForgotForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _new_password("New password")
+    confirm = _repeat_password("Repeat the new password")
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )
-    new_password = PasswordField("New password", validators=_password, render_kw={"autocomplete": "new-password"})
+    new_password = _new_password("New password")
 
 
 class ChangeEmailForm(FlaskForm):

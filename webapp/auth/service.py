@@ -6,6 +6,7 @@ read the request. Callers pass the client's IP and user agent where a rule needs
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -23,6 +24,12 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 
 INVALID_CREDENTIALS = "That email and password don't match an account."
+# The unique constraints a sign-up can break (named by the models' naming convention).
+EMAIL_CONSTRAINT = "uq_users_email"
+SLUG_CONSTRAINT = "uq_profiles_slug"
+# Each lost slug means another sign-up with the same name committed meanwhile: this bounds
+# the retries by how many people can sign up with one name at the same moment.
+SLUG_ATTEMPTS = 50
 
 
 class AccountLocked(Forbidden):
@@ -31,8 +38,16 @@ class AccountLocked(Forbidden):
     code = "account_locked"
 
 
+def _text(value: Any) -> str:
+    """A field's text; anything else (a missing form field, JSON's numbers, lists, null)
+    counts as left empty."""
+    return value if isinstance(value, str) else ""
+
+
 def normalize_email(raw: str, *, check_deliverability: bool = False, field: str = "email") -> str:
     """The canonical form of an address, or ``ValidationFailed`` naming the form ``field``."""
+    if not (raw or "").strip():
+        raise ValidationFailed("Enter your email address.", details={field: ["Enter your email address."]})
     try:
         result = validate_email((raw or "").strip(), check_deliverability=check_deliverability)
     except EmailNotValidError as exc:
@@ -40,15 +55,33 @@ def normalize_email(raw: str, *, check_deliverability: bool = False, field: str 
     return result.normalized.lower()
 
 
-def check_password(password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password") -> None:
-    """Raise ``ValidationFailed`` for a password that breaks the strength rule.
+def password_errors(
+    password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password", confirm: str | None = None
+) -> dict[str, list[str]]:
+    """The strength rule's problem with ``password`` and, when a repetition is given, the
+    mismatch under ``confirm``: both at once, so that a form shows each next to its field."""
+    errors: dict[str, list[str]] = {}
+    problem = passwords.password_problem(_text(password), [email, email.split("@")[0], *names])
+    if problem:
+        errors[field] = [problem]
+    mismatch = None if confirm is None else passwords.confirmation_problem(_text(password), _text(confirm))
+    if mismatch:
+        errors["confirm"] = [mismatch]
+    return errors
+
+
+def check_password(
+    password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password", confirm: str | None = None
+) -> None:
+    """Raise ``ValidationFailed`` for a password that breaks the strength rule (or is not
+    repeated alike, when ``confirm`` is given).
 
     ``field`` names the form field the message belongs next to (``new_password`` on the
     security page), so that the error shows inline rather than at the top of the page.
     """
-    problem = passwords.password_problem(password, [email, email.split("@")[0], *names])
-    if problem:
-        raise ValidationFailed(problem, details={field: [problem]})
+    errors = password_errors(password, email=email, names=names, field=field, confirm=confirm)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], details=errors)
 
 
 def lookup_key(raw: str) -> str:
@@ -87,56 +120,109 @@ def _email_taken() -> Conflict:
     )
 
 
+def _name_problem(display_name: str) -> str | None:
+    if not display_name:
+        return "Enter your name."
+    return "At most 100 characters." if len(display_name) > 100 else None
+
+
+def default_name(email: Any) -> str:
+    """The name a member created without one starts with: the address's local part. Only an
+    address the rules refuse anyway has none; a placeholder then keeps the answer about the
+    address alone, without a second one about the name."""
+    local = email.split("@")[0].strip() if isinstance(email, str) else ""
+    return local or "Member"
+
+
+def sign_up_problems(
+    email: Any, password: Any, display_name: Any, *, confirm: Any = None, profile: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The cleaned sign-up fields and every field's problems, all at once: a form shows each
+    next to its field and the API names them all in one answer, instead of one per attempt.
+    Staff creating a member (``webapp.admin``) add their own fields' problems to these."""
+    from webapp.accounts import validation
+
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalize_email(_text(email))
+    except ValidationFailed as exc:
+        errors.update(exc.details)
+        email = ""
+    display_name = _text(display_name).strip()
+    if problem := _name_problem(display_name):
+        errors["display_name"] = [problem]
+    errors.update(password_errors(password, email=email, names=(display_name,), confirm=confirm))
+    extra, profile_errors = validation.clean_fields(profile or {}, validation.PROFILE_FIELDS)
+    errors.update(profile_errors)
+    return {"email": email, "display_name": display_name, "profile": extra}, errors
+
+
 def register(
     email: str,
     password: str,
     display_name: str,
     *,
+    confirm: str | None = None,
     profile: dict[str, Any] | None = None,
     send_mail: bool = True,
 ) -> User:
     """Create a member with a profile and default settings in one transaction; mail a
-    verification link. ``profile`` holds optional profile fields (the API's firstName…)."""
-    from webapp.accounts import validation
-
-    email = normalize_email(email)
-    display_name = (display_name or "").strip()
-    if not display_name:
-        raise ValidationFailed("Tell us your name.", details={"display_name": ["Enter your name."]})
-    if len(display_name) > 100:
-        raise ValidationFailed("Name is too long.", details={"display_name": ["At most 100 characters."]})
-    check_password(password, email=email, names=(display_name,))
-    extra, errors = validation.clean_fields(profile or {}, validation.PROFILE_FIELDS)
+    verification link. ``confirm`` is the password repeated (the page asks for it, the API
+    does not); ``profile`` holds optional profile fields (the API's firstName…)."""
+    cleaned, errors = sign_up_problems(email, password, display_name, confirm=confirm, profile=profile)
     if errors:
         raise ValidationFailed("Some fields need your attention.", details=errors)
-    if find_by_email(email) is not None:
+    if find_by_email(cleaned["email"]) is not None:
         raise _email_taken()
-    for attempt in range(2):
-        try:
-            user = _create_member(email, password, display_name, extra)
-            break
-        except IntegrityError:
-            # Two sign-ups at once: the unique indexes decide. A lost race for the email is a
-            # 409; a lost race for the generated slug is retried once with a fresh one.
-            db.session.rollback()
-            if find_by_email(email) is not None or attempt:
-                raise _email_taken() from None
+    user = _create_member(cleaned["email"], password, cleaned["display_name"], cleaned["profile"])
     if send_mail:
         send_verification(user)
     return user
 
 
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the unique constraint ``exc`` broke. PostgreSQL names it; SQLite names the
+    column ("UNIQUE constraint failed: profiles.slug"), which the naming convention maps to
+    the same name."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None and diag.constraint_name:
+        return diag.constraint_name
+    match = re.search(r"UNIQUE constraint failed: (\w+)\.(\w+)$", str(exc.orig))
+    return f"uq_{match[1]}_{match[2]}" if match else None
+
+
 def _create_member(email: str, password: str, display_name: str, profile: dict[str, Any]) -> User:
+    """Insert the member; the unique indexes settle simultaneous sign-ups.
+
+    Each attempt runs in a SAVEPOINT, so a lost race undoes only that attempt. The violated
+    constraint tells the two races apart: a taken email is a 409, while a taken slug (two
+    people with one name signing up at once) is retried with the next free suffix, which
+    the winner's commit has made visible by then.
+    """
     from webapp.accounts import service as accounts
 
-    user = User(email=email, password_hash=passwords.hash_password(password), role=member_role())
-    db.session.add(user)
-    db.session.flush()
-    accounts.create_defaults(user, display_name)
-    for name, value in profile.items():
-        setattr(user.profile, name, value)
-    db.session.commit()
-    return user
+    password_hash, role = passwords.hash_password(password), member_role()
+    for _ in range(SLUG_ATTEMPTS):
+        try:
+            with db.session.begin_nested():
+                user = User(email=email, password_hash=password_hash, role=role)
+                db.session.add(user)
+                db.session.flush()
+                accounts.create_defaults(user, display_name)
+                for name, value in profile.items():
+                    setattr(user.profile, name, value)
+                db.session.flush()
+        except IntegrityError as exc:
+            constraint = violated_constraint(exc)
+            if constraint == EMAIL_CONSTRAINT:
+                raise _email_taken() from None
+            if constraint != SLUG_CONSTRAINT:
+                raise
+        else:
+            db.session.commit()
+            return user
+    message = "Many people with this name are signing up right now. Try again in a moment."
+    raise Conflict(message, details={"display_name": [message]})
 
 
 def authenticate(email: str, password: str, *, ip: str | None = None, user_agent: str | None = None) -> User:
@@ -248,10 +334,11 @@ def user_for_reset(token: str) -> User:
     return user
 
 
-def reset_password(token: str, new_password: str) -> User:
-    """Set a new password from a mailed link; every session of the account is signed out."""
+def reset_password(token: str, new_password: str, confirm: str | None = None) -> User:
+    """Set a new password from a mailed link; every session of the account is signed out.
+    ``confirm`` is the password repeated, checked together with the strength rule."""
     user = user_for_reset(token)
-    check_password(new_password, email=user.email, names=(user.profile.display_name,))
+    check_password(new_password, email=user.email, names=(user.profile.display_name,), confirm=confirm)
     _set_password(user, new_password)
     # Following a mailed link proves the inbox, so the address counts as verified.
     if not user.is_verified:

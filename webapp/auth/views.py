@@ -61,7 +61,9 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = auth.register(form.email.data, form.password.data, form.display_name.data)
+            user = auth.register(
+                form.email.data, form.password.data, form.display_name.data, confirm=form.confirm.data or ""
+            )
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
@@ -165,7 +167,7 @@ def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            auth.reset_password(token, form.password.data)
+            auth.reset_password(token, form.password.data, form.confirm.data or "")
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
