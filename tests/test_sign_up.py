@@ -166,3 +166,11 @@ def test_simultaneous_sign_ups_with_one_email_and_name_give_one_account_and_409s
                 "email": ["An account with this email already exists. Sign in instead?"]
             }
     assert user_count() == 1
+
+
+def test_nul_in_the_display_name_is_refused_not_a_500(client):
+    """PostgreSQL cannot store NUL; the name once reached it and answered 500."""
+    body = {"email": "nul@example.com", "password": "a-long-unusual-passphrase-x", "displayName": "Ana\u0000"}
+    response = client.post("/api/v1/auth/register", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["display_name"] == ["Contains a character that is not allowed."]

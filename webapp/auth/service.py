@@ -123,6 +123,8 @@ def _email_taken() -> Conflict:
 def _name_problem(display_name: str) -> str | None:
     if not display_name:
         return "Enter your name."
+    if "\x00" in display_name:  # PostgreSQL cannot store it: refuse it here instead of failing there
+        return "Contains a character that is not allowed."
     return "At most 100 characters." if len(display_name) > 100 else None
 
 
