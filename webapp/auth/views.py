@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from webapp import limits
 from webapp.activity import service as activity
-from webapp.auth import access, sessions
+from webapp.auth import access, devices, sessions
 from webapp.auth import service as auth
 from webapp.auth.forms import (
     ChangeEmailForm,
@@ -34,17 +34,8 @@ def _safe_next(default: str) -> str:
     return safe_next_path(request.args.get("next"), default)
 
 
-def _account_key() -> str:
-    """The per-account login limit's key: the address as the service will look it up."""
-    return "login-account:" + auth.lookup_key(request.form.get("email") or "")
-
-
 def _member_key() -> str:
     return f"security:{current_user.id}"
-
-
-def _failed(response) -> bool:
-    return response.status_code != 303
 
 
 def _per_ip(config_key: str, message: str):
@@ -75,15 +66,10 @@ def register():
 
 @bp.route("/auth/login", methods=["GET", "POST"])
 @_per_ip("LOGIN_LIMIT_PER_IP", "Too many sign-in attempts from your network.")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    error_message="Too many failed sign-in attempts for this account.",
-)
+@limits.sign_in_attempts()
 def login():
-    """Sign in; unknown email and wrong password get the same answer."""
+    """Sign in; unknown email and wrong password get the same answer. A success marks this
+    browser as a known device of the account, which strangers' guesses cannot lock out."""
     if current_user.is_authenticated:
         return redirect(_safe_next(url_for("accounts.profile")))
     form = LoginForm()
@@ -97,7 +83,7 @@ def login():
             # 401 for bad credentials, 403 for a locked account: the page says which.
             return render_template("auth/login.html", form=form), exc.status
         sign_in(user, remember=form.remember.data)
-        return redirect(_safe_next(url_for("accounts.profile")), 303)
+        return devices.remember(redirect(_safe_next(url_for("accounts.profile")), 303), user.id)
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
