@@ -467,7 +467,7 @@ def test_reset_link_works_once_and_revokes_sessions(app, client, make_user, auth
     path = _reset_path(mailbox, user.email)
     assert other.get(path).status_code == 200
     response = _reset(other, path)
-    assert response.status_code == 303 and response.headers["Location"].endswith("/auth/login")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/auth/reset/done")
     # Every session of the account, including the one that was open elsewhere, is over.
     assert count(UserSession, UserSession.user_id == user.id, UserSession.revoked_at.is_(None)) == 0
     assert client.get("/profile").status_code == 302

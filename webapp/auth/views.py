@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from webapp import limits
 from webapp.activity import service as activity
+from webapp.apikeys import service as apikeys
 from webapp.auth import access, devices, sessions
 from webapp.auth import service as auth
 from webapp.auth.forms import (
@@ -151,13 +152,44 @@ def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            auth.reset_password(token, form.password.data)
+            user = auth.reset_password(token, form.password.data)
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
-            flash("Your password is changed. Sign in with the new one.", "success")
-            return redirect(url_for("auth.login"), 303)
+            session[RESET_RECEIPT] = auth.reset_receipt(user)
+            return redirect(url_for("auth.reset_done"), 303)
     return render_template("auth/reset.html", form=form), 422 if form.errors else 200
+
+
+# The browser that reset a password keeps a receipt in its session for the hour after, which
+# lets it use the confirmation page's button; signing in clears it (a fresh session).
+RESET_RECEIPT = "reset_receipt"
+
+
+def _reset_member():
+    return auth.user_for_reset_receipt(session.get(RESET_RECEIPT))
+
+
+@bp.get("/auth/reset/done")
+def reset_done():
+    """The password is changed: sign in again, and revoke API keys someone else may hold."""
+    user = _reset_member()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    keys, _ = apikeys.list_keys(user, limit=apikeys.MAX_KEYS_PER_MEMBER)
+    return render_template("auth/reset_done.html", keys=[k for k in keys if k.display_status == "active"])
+
+
+@bp.post("/auth/reset/done/revoke-keys")
+def revoke_keys_after_reset():
+    """Revoke every active API key of the member whose password this browser just reset."""
+    user = _reset_member()
+    if user is None:
+        flash("That confirmation page has expired. Sign in to manage your API keys.", "info")
+        return redirect(url_for("auth.login", next=url_for("apikeys.index")), 303)
+    count = apikeys.revoke_all(user)
+    flash(f"Revoked {count} API key{'s' if count != 1 else ''}. Apps using them stop working now.", "success")
+    return redirect(url_for("auth.reset_done"), 303)
 
 
 @bp.get("/settings/security")
