@@ -4,7 +4,6 @@ with one button to revoke them all; the member is told."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import pytest
@@ -42,10 +41,6 @@ def revoke(client):
     return client.post(REVOKE, data={"csrf_token": csrf_token(client, DONE)})
 
 
-def notices(caplog, user) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "folio.notify" and f"user={user.id}" in r.getMessage()]
-
-
 @pytest.fixture
 def owner(make_user):
     user = make_user(email="owner@example.com")
@@ -77,8 +72,7 @@ def test_the_page_lists_only_this_members_active_keys(client, owner, neighbour):
     assert 'action="/auth/reset/done/revoke-keys"' in html and 'name="csrf_token"' in html
 
 
-def test_the_button_revokes_exactly_this_members_keys(client, owner, neighbour, caplog):
-    caplog.set_level(logging.INFO, logger="folio.notify")
+def test_the_button_revokes_exactly_this_members_keys(client, owner, neighbour, notices):
     _, secret = make_key(owner, name="Scripted")
     _, theirs = make_key(neighbour, name="Theirs")
     reset(client, owner)
@@ -92,15 +86,14 @@ def test_the_button_revokes_exactly_this_members_keys(client, owner, neighbour, 
     assert client.get("/api/v1/profile", headers=bearer(theirs)).status_code == 200
     html = client.get(DONE).get_data(as_text=True)
     assert "Revoked 3 API keys" in html and "Zapier sync" not in html
-    told = notices(caplog, owner)
+    told = notices(owner)
     assert any("API keys revoked" in n and "category=security" in n for n in told), told
-    assert not [n for n in notices(caplog, neighbour) if "revoked" in n]
+    assert not [n for n in notices(neighbour) if "revoked" in n]
 
 
-def test_the_reset_itself_notifies_the_member(client, owner, caplog):
-    caplog.set_level(logging.INFO, logger="folio.notify")
+def test_the_reset_itself_notifies_the_member(client, owner, notices):
     reset(client, owner)
-    told = notices(caplog, owner)
+    told = notices(owner)
     assert len(told) == 1 and "password was reset" in told[0].lower() and "category=security" in told[0]
 
 

@@ -9,7 +9,6 @@ travels in time: the limits also run on Redis, whose windows follow the real clo
 from __future__ import annotations
 
 import itertools
-import logging
 
 import pytest
 import sqlalchemy as sa
@@ -52,10 +51,6 @@ def failures_until_refused(client, paths, email: str, cap: int = 20) -> int:
             return n
         assert response.status_code == 401, (path, response.status_code)
     return cap
-
-
-def notices(caplog, user) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "folio.notify" and f"user={user.id}" in r.getMessage()]
 
 
 def limit_entries(user) -> int:
@@ -198,15 +193,14 @@ def test_the_known_device_cookie(app, owner, path, monkeypatch):
 # --- account-wide cap -----------------------------------------------------------------------
 
 
-def test_account_wide_cap_trips_at_its_number_and_tells_the_owner_once(app, owner, small_limits, caplog):
-    caplog.set_level(logging.INFO, logger="folio.notify")
+def test_account_wide_cap_trips_at_its_number_and_tells_the_owner_once(app, owner, small_limits, notices):
     # One wrong guess from each of eight addresses: no address reaches its own limit of 3.
     for n in range(8):
         assert attempt(stranger(app), (PAGE, API, ALIAS)[n % 3], owner.email).status_code == 401
-    assert notices(caplog, owner) == []
+    assert notices(owner) == []
     for path in (PAGE, API, ALIAS, PAGE, API):  # the right password from a new device waits now
         assert attempt(stranger(app), path, owner.email, PASSWORD).status_code == 429
-    told = notices(caplog, owner)
+    told = notices(owner)
     assert len(told) == 1 and "category=security" in told[0] and "/settings/security" in told[0]
     assert limit_entries(owner) == 1
     response = attempt(stranger(app), PAGE, owner.email, PASSWORD)
