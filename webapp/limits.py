@@ -15,7 +15,7 @@ Sign-in (the page, ``/api/v1/auth/login`` and its alias ``/signin``) follows OWA
   known devices skip it, so a stranger can never lock them out; when it trips, the owner is
   told once (``notify`` and the activity log).
 
-Unknown addresses are counted like real ones, so the limits do not tell whether an account exists.
+Emails of no account are counted like real ones, so the limits do not tell whether an account exists.
 """
 
 from __future__ import annotations
