@@ -248,3 +248,20 @@ def is_postgres() -> bool:
 
 
 TESTS_DIR = Path(__file__).parent
+
+
+@pytest.fixture
+def notices(caplog, monkeypatch):
+    """``notices(user)``: what ``webapp.notify`` told the member during the test (it logs each
+    notice). An Alembic run earlier in the session (``fileConfig``) disables loggers that
+    already exist, so the notify logger is switched back on for the test."""
+    import logging
+
+    logger = logging.getLogger("folio.notify")
+    monkeypatch.setattr(logger, "disabled", False)
+    caplog.set_level(logging.INFO, logger="folio.notify")
+
+    def told(user) -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == logger.name and f"user={user.id}" in r.getMessage()]
+
+    return told

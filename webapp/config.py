@@ -78,7 +78,12 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
+    # Wrong passwords for one account from one client (its known-device cookie, else its
+    # address), pages and API together; also a member's wrong passwords on forms that confirm it.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+    # Wrong passwords for one account from every client without its known-device cookie.
+    LOGIN_LIMIT_ACCOUNT_WIDE = os.environ.get("LOGIN_LIMIT_ACCOUNT_WIDE", "100 per hour")
+    KNOWN_DEVICE_DAYS = int(os.environ.get("KNOWN_DEVICE_DAYS", "365"))
     MAIL_LIMIT = os.environ.get("MAIL_LIMIT", "5 per hour")
 
     # Mail: with no MAIL_SERVER, mail goes to the log and the local outbox.

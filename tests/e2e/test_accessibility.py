@@ -207,3 +207,43 @@ def test_new_member_pages(new_context, axe_source, width, theme):
     page.wait_for_selector("#verify-banner:has-text('We sent a new link')")
     audit.check("verification resent")
     audit.assert_clean()
+
+
+@pytest.mark.parametrize(("width", "theme"), [("phone", "dark"), ("desktop", "light")])
+def test_reset_done_page(new_context, live_server, axe_source, width, theme):
+    """After a password reset: the confirmation with the member's API keys, then revoked."""
+    email = f"reset-{uuid.uuid4().hex[:10]}@example.com"
+    member = new_context(viewport=VIEWPORTS[width]).new_page()
+    member.goto("/auth/register")
+    member.fill("#display_name", "Axe Resetter")
+    member.fill("#email", email)
+    member.fill("#password", "a-long-and-unusual-passphrase")
+    member.click("button[type=submit]")
+    member.wait_for_url("**/profile")
+    member.goto("/settings/api-keys")
+    member.fill("#name", "Reporting script")
+    member.check("input[name=permissions][value='profile:read']")
+    member.click("button[type=submit]:has-text('Create key')")
+    member.wait_for_selector("#new-secret")
+
+    # Someone who has the inbox resets the password from another browser.
+    page = new_context(viewport=VIEWPORTS[width], color_scheme=theme).new_page()
+    audit = Audit(page, axe_source, f"reset done {width} {theme}")
+    page.goto("/auth/forgot")
+    page.fill("#email", email)
+    page.click("button[type=submit]:has-text('Send reset link')")
+    page.wait_for_selector("text=Check your inbox")
+    page.goto(live_server.wait_for_link(email, "/auth/reset/"))
+    page.fill("#password", "another-long-unusual-passphrase")
+    page.fill("#confirm", "another-long-unusual-passphrase")
+    page.click("button[type=submit]:has-text('Save new password')")
+    page.wait_for_url("**/auth/reset/done")
+    assert "Reporting script" in page.inner_text("main")
+    audit.check("reset done with keys")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Revoke all 1 API key')")
+    page.wait_for_selector("text=Revoked 1 API key")
+    assert "You have no active API keys" in page.inner_text("main")
+    audit.check("reset done, keys revoked")
+    audit.assert_clean()

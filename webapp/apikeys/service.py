@@ -254,6 +254,34 @@ def delete_key(user: User, key_id: uuid.UUID | str) -> str:
     return name
 
 
+def revoke_all(user: User) -> int:
+    """Disable every working key of the member at once and tell them; returns how many.
+
+    For the "someone else may have my password" moment after a reset: whoever had it may have
+    made or copied keys, and keys outlive password changes. Disabled keys stop working at the
+    next call; the owner can see them on the keys page and regenerate the ones to keep."""
+    now = utcnow()
+    working = sa.or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
+    count = db.session.execute(
+        sa.update(ApiKey)
+        .where(ApiKey.user_id == user.id, ApiKey.status == "active", working)
+        .values(status="disabled", updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    db.session.commit()
+    if count:
+        notify(
+            user.id,
+            "API keys revoked",
+            f"{count} of your API keys {'were' if count != 1 else 'was'} revoked after your password reset; apps "
+            "using them stop working. Regenerate the ones you still need on the API keys page.",
+            type="warning",
+            category="security",
+            action_url="/settings/api-keys",
+        )
+    return count
+
+
 def authenticate(secret: str) -> ApiKey:
     """The active key behind ``secret``; malformed keys are refused without a query."""
     if not keys.looks_valid(secret):

@@ -4,6 +4,13 @@ Access tokens are HS256 JWTs signed with ``JWT_SECRET_KEY``, made with joserfc (
 successor to its deprecated ``authlib.jose`` module, from the same author). Refresh tokens
 are random strings stored as SHA-256 hashes; each use rotates the token within its family,
 and presenting an already-rotated token revokes the whole family (it was probably stolen).
+
+An access token names its refresh family in the ``sid`` claim, and is good only while that
+family is live. Every way a sign-in ends revokes families (API logout: its own; refresh-token
+reuse: the reused one's; sign out everywhere, password change or reset, suspension: all of the
+member's), so the access tokens issued to it stop working at once instead of lasting out their
+15 minutes. The check costs no extra query: it is an ``EXISTS`` on the indexed ``family_id``
+inside the query that loads the member, which every API call makes anyway.
 """
 
 from __future__ import annotations
@@ -44,8 +51,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_access_token(user: User) -> tuple[str, int]:
-    """A signed access token for ``user`` and its lifetime in seconds."""
+def issue_access_token(user: User, family_id: uuid.UUID) -> tuple[str, int]:
+    """A signed access token for ``user`` and its lifetime in seconds, bound to the sign-in
+    (refresh family) ``family_id`` so that ending the sign-in ends the token."""
     ttl = int(current_app.config["JWT_ACCESS_TTL"].total_seconds())
     now = int(time.time())
     claims = {
@@ -54,32 +62,58 @@ def issue_access_token(user: User) -> tuple[str, int]:
         "iat": now,
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
+        "sid": str(family_id),
         "typ": "access",
     }
     return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, _key(), algorithms=[ALGORITHM]), ttl
 
 
 def user_from_access_token(token: str) -> User:
-    """The member an access token names; ``Unauthorized`` for bad, expired or foreign tokens."""
+    """The member an access token names; ``Unauthorized`` for bad, expired or foreign tokens,
+    and ``token_revoked`` once the sign-in it belongs to has ended."""
     registry = jwt.JWTClaimsRegistry(
         leeway=5,
         iss={"essential": True, "value": current_app.config["JWT_ISSUER"]},
         sub={"essential": True},
+        sid={"essential": True},
         exp={"essential": True},
         typ={"essential": True, "value": "access"},
     )
     try:
         claims = jwt.decode(token, _key(), algorithms=[ALGORITHM]).claims
         registry.validate(claims)
-        user_id = uuid.UUID(claims["sub"])
+        user_id, family_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
     except ExpiredTokenError:
         raise Unauthorized("The access token has expired. Refresh it.", code="token_expired") from None
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, AttributeError):
         raise Unauthorized("The bearer token is not valid.") from None
-    user = db.session.get(User, user_id)
-    if user is None:
+    row = db.session.execute(sa.select(User, _family_live(user_id, family_id)).where(User.id == user_id)).first()
+    if row is None:
         raise Unauthorized("The bearer token is not valid.")
+    user, live = row
+    # A suspended or deactivated member is told that (403, by the caller's standing check),
+    # not that the sign-in ended: suspension revokes the families too.
+    if not live and not user.is_suspended and user.is_active:
+        raise Unauthorized(
+            "This sign-in has ended (signed out, password changed, or its refresh token was reused). Sign in again.",
+            code="token_revoked",
+        )
     return user
+
+
+def _family_live(user_id: uuid.UUID, family_id: uuid.UUID) -> sa.Exists:
+    """SQL for "this member's refresh family still has a token nobody revoked". Rotation marks
+    tokens used, never revoked, so a live family always has such a row; revoking the family
+    marks them all."""
+    return (
+        sa.exists()
+        .where(
+            RefreshToken.family_id == family_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        .label("family_live")
+    )
 
 
 def _new_refresh_token(user_id: uuid.UUID, family_id: uuid.UUID, device: str | None) -> str:
@@ -98,9 +132,10 @@ def _new_refresh_token(user_id: uuid.UUID, family_id: uuid.UUID, device: str | N
 
 def issue_pair(user: User, device: str | None = None) -> TokenPair:
     """A fresh access token and the first refresh token of a new family (at sign-in)."""
-    refresh = _new_refresh_token(user.id, uuid.uuid4(), device)
+    family_id = uuid.uuid4()
+    refresh = _new_refresh_token(user.id, family_id, device)
     db.session.commit()
-    access, ttl = issue_access_token(user)
+    access, ttl = issue_access_token(user, family_id)
     return TokenPair(access, refresh, ttl)
 
 
@@ -131,9 +166,10 @@ def rotate(raw_refresh: str, device: str | None = None) -> tuple[User, TokenPair
     if user is None or user.is_suspended or not user.is_active:
         raise Unauthorized("This account can no longer sign in.", code="account_locked")
     row.used_at = now
-    refresh = _new_refresh_token(user.id, row.family_id, device)
+    family_id = row.family_id
+    refresh = _new_refresh_token(user.id, family_id, device)
     db.session.commit()
-    access, ttl = issue_access_token(user)
+    access, ttl = issue_access_token(user, family_id)
     return user, TokenPair(access, refresh, ttl)
 
 
@@ -146,7 +182,7 @@ def _revoke_family(family_id: uuid.UUID) -> None:
 
 
 def revoke(raw_refresh: str) -> None:
-    """Sign out an API client: its refresh token family stops working."""
+    """Sign out an API client: its refresh token family, and so its access tokens, stop working."""
     row = db.session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == _hash(raw_refresh or "")))
     if row is not None:
         _revoke_family(row.family_id)
@@ -166,7 +202,8 @@ def live_count(user_id: uuid.UUID) -> int:
 
 
 def revoke_all_for(user_id: uuid.UUID) -> None:
-    """Every refresh token of a member (password reset, sign out everywhere)."""
+    """Every refresh token of a member, and so every access token (password reset, sign out
+    everywhere)."""
     db.session.execute(
         sa.update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))

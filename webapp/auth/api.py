@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
-from webapp import storage
+from webapp import limits, storage
 from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
-from webapp.auth import access, passwords
+from webapp.auth import access, devices, passwords
 from webapp.auth import service as auth
 from webapp.auth.models import User
 from webapp.errors import ValidationFailed
-from webapp.extensions import limiter
 from webapp.security import client_ip
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
@@ -140,13 +139,6 @@ def register():
     return no_store(ok(_session_json(user, access.issue_pair(user, request.user_agent.string)), 201))
 
 
-def _login_account_key() -> str:
-    """Failed API sign-ins are counted per account, whatever address they come from."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "api-login-account:" + auth.lookup_key(email if isinstance(email, str) else "")
-
-
 @endpoint(
     bp,
     "POST",
@@ -160,19 +152,16 @@ def _login_account_key() -> str:
     response=SESSION_SCHEMA,
     errors=(401, 403),
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    deduct_when=lambda response: response.status_code == 401,
-    error_message="Too many failed sign-in attempts for this account.",
-)
+@limits.sign_in_attempts()
 def login():
-    """Same rules as the page: one answer for unknown email and wrong password."""
+    """Same rules and limits as the page: one answer for unknown email and wrong password, one
+    budget per account. The answer sets the same known-device cookie as the page does."""
     body = json_body()
     user = auth.authenticate(
         _string(body, "email"), _string(body, "password"), ip=client_ip(), user_agent=request.user_agent.string
     )
-    return no_store(ok(_session_json(user, access.issue_pair(user, request.user_agent.string))))
+    response = no_store(ok(_session_json(user, access.issue_pair(user, request.user_agent.string))))
+    return devices.remember(response, user.id)
 
 
 @endpoint(

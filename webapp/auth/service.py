@@ -347,6 +347,44 @@ def reset_password(token: str, new_password: str, confirm: str | None = None) ->
         user.is_verified, user.verified_at = True, utcnow()
     db.session.commit()
     sign_out_everywhere(user.id)
+    _announce_reset(user)
+    return user
+
+
+def _announce_reset(user: User) -> None:
+    """Tell the member: a reset they did not ask for means someone else has their inbox."""
+    from webapp.notify import notify
+
+    notify(
+        user.id,
+        "Your password was reset",
+        "Your Folio password was reset from the link we mailed you, and every browser and API app "
+        "was signed out. API keys keep working: if someone else may have known your password, "
+        "revoke them. If you did not reset it, secure your email account and reset it again.",
+        type="warning",
+        category="security",
+        action_url="/settings/api-keys",
+    )
+
+
+def reset_receipt(user: User) -> str:
+    """Proof, for the browser that just reset the password, that it may act on the
+    confirmation page (revoke the member's API keys) without signing in first."""
+    return tokens.make("reset-done", {"uid": str(user.id), "pw": tokens.fingerprint(user.password_hash)})
+
+
+def user_for_reset_receipt(receipt: str | None) -> User | None:
+    """The member a receipt is for, within the reset link's lifetime and while the password
+    is still the one it set; None otherwise."""
+    if not receipt:
+        return None
+    try:
+        payload = tokens.read("reset-done", receipt, current_app.config["RESET_TOKEN_MAX_AGE"])
+        user = db.session.get(User, uuid.UUID(payload["uid"]))
+    except (tokens.TokenInvalid, KeyError, TypeError, ValueError):
+        return None
+    if user is None or tokens.fingerprint(user.password_hash) != payload["pw"]:
+        return None
     return user
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from webapp import limits
 from webapp.activity import service as activity
-from webapp.auth import access, sessions
+from webapp.apikeys import service as apikeys
+from webapp.auth import access, devices, sessions
 from webapp.auth import service as auth
 from webapp.auth.forms import (
     ChangeEmailForm,
@@ -34,17 +35,8 @@ def _safe_next(default: str) -> str:
     return safe_next_path(request.args.get("next"), default)
 
 
-def _account_key() -> str:
-    """The per-account login limit's key: the address as the service will look it up."""
-    return "login-account:" + auth.lookup_key(request.form.get("email") or "")
-
-
 def _member_key() -> str:
     return f"security:{current_user.id}"
-
-
-def _failed(response) -> bool:
-    return response.status_code != 303
 
 
 def _per_ip(config_key: str, message: str):
@@ -77,15 +69,10 @@ def register():
 
 @bp.route("/auth/login", methods=["GET", "POST"])
 @_per_ip("LOGIN_LIMIT_PER_IP", "Too many sign-in attempts from your network.")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    error_message="Too many failed sign-in attempts for this account.",
-)
+@limits.sign_in_attempts()
 def login():
-    """Sign in; unknown email and wrong password get the same answer."""
+    """Sign in; unknown email and wrong password get the same answer. A success marks this
+    browser as a known device of the account, which strangers' guesses cannot lock out."""
     if current_user.is_authenticated:
         return redirect(_safe_next(url_for("accounts.profile")))
     form = LoginForm()
@@ -99,7 +86,7 @@ def login():
             # 401 for bad credentials, 403 for a locked account: the page says which.
             return render_template("auth/login.html", form=form), exc.status
         sign_in(user, remember=form.remember.data)
-        return redirect(_safe_next(url_for("accounts.profile")), 303)
+        return devices.remember(redirect(_safe_next(url_for("accounts.profile")), 303), user.id)
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
@@ -167,13 +154,44 @@ def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            auth.reset_password(token, form.password.data, form.confirm.data or "")
+            user = auth.reset_password(token, form.password.data, form.confirm.data or "")
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
-            flash("Your password is changed. Sign in with the new one.", "success")
-            return redirect(url_for("auth.login"), 303)
+            session[RESET_RECEIPT] = auth.reset_receipt(user)
+            return redirect(url_for("auth.reset_done"), 303)
     return render_template("auth/reset.html", form=form), 422 if form.errors else 200
+
+
+# The browser that reset a password keeps a receipt in its session for the hour after, which
+# lets it use the confirmation page's button; signing in clears it (a fresh session).
+RESET_RECEIPT = "reset_receipt"
+
+
+def _reset_member():
+    return auth.user_for_reset_receipt(session.get(RESET_RECEIPT))
+
+
+@bp.get("/auth/reset/done")
+def reset_done():
+    """The password is changed: sign in again, and revoke API keys someone else may hold."""
+    user = _reset_member()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    keys, _ = apikeys.list_keys(user, limit=apikeys.MAX_KEYS_PER_MEMBER)
+    return render_template("auth/reset_done.html", keys=[k for k in keys if k.display_status == "active"])
+
+
+@bp.post("/auth/reset/done/revoke-keys")
+def revoke_keys_after_reset():
+    """Revoke every active API key of the member whose password this browser just reset."""
+    user = _reset_member()
+    if user is None:
+        flash("That confirmation page has expired. Sign in to manage your API keys.", "info")
+        return redirect(url_for("auth.login", next=url_for("apikeys.index")), 303)
+    count = apikeys.revoke_all(user)
+    flash(f"Revoked {count} API key{'s' if count != 1 else ''}. Apps using them stop working now.", "success")
+    return redirect(url_for("auth.reset_done"), 303)
 
 
 @bp.get("/settings/security")
