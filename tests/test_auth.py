@@ -57,7 +57,7 @@ def login_form(client, email: str, password: str = PASSWORD, **extra):
 def test_register_signs_in_and_mails_verification_link(client, mailbox):
     response = register(client)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/profile")
+    assert response.headers["Location"].endswith("/dashboard")
     user = user_by_email("ana@example.com")
     assert user is not None and not user.is_verified
     assert user.password_hash.startswith("$argon2id$")
@@ -251,13 +251,13 @@ def test_login_refuses_offsite_next(client, make_user, target):
         data={"email": user.email, "password": PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 303
-    assert response.headers["Location"] == "/profile"
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_login_page_for_signed_in_member_redirects(client, member):
     response = client.get("/auth/login?next=//evil.com")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/profile"
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_successful_login_is_recorded(client, make_user):
@@ -608,3 +608,10 @@ def test_confirming_another_accounts_email_while_signed_in_warns(client, auth, m
     link = "/auth/verify/" + auth_service.verification_token(other)
     page = client.get(link, follow_redirects=True).get_data(as_text=True)
     assert f"{other.email} is confirmed" in page and "belongs to another account" in page
+
+
+def test_sign_up_lands_on_the_dashboard_as_a_known_device(client, mailbox):
+    """A new member's first browser is theirs: strangers' guesses cannot lock it out later."""
+    response = register(client)
+    assert response.headers["Location"] == "/dashboard"
+    assert any(c.startswith("folio_device=") for c in response.headers.getlist("Set-Cookie"))

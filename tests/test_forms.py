@@ -126,3 +126,35 @@ def test_error_summary_links_radios_to_their_first_option(app):
     form.validate()
     assert form.size.errors
     assert '<a href="#size-0">Size</a>' in summary(app, form)
+
+
+def _options(html: str) -> list[tuple[str | None, str, bool, str]]:
+    """(optgroup, value, selected, label) for every option of a rendered select."""
+    found, group = [], None
+    for match in re.finditer(r'<optgroup label="([^"]*)">|</optgroup>|<option ([^>]*)>([^<]*)</option>', html):
+        if match.group(0).startswith("<optgroup"):
+            group = match.group(1)
+        elif match.group(0) == "</optgroup>":
+            group = None
+        else:
+            attrs = match.group(2)
+            value = re.search(r'value="([^"]*)"', attrs).group(1)
+            found.append((group, value, "selected" in attrs, match.group(3)))
+    return found
+
+
+@pytest.mark.parametrize("zone", ["Europe/Lisbon", "UTC", "US/Eastern", "America/Argentina/Buenos_Aires"])
+def test_cached_select_draws_what_wtforms_draws(app, zone):
+    """The settings page's selects are drawn from a per-process cache: same options, groups,
+    selection and escaping as WTForms' own widget, for every zone."""
+    from wtforms import widgets
+
+    from webapp.accounts.forms import SettingsForm
+
+    with app.test_request_context("/settings"):
+        form = SettingsForm(formdata=None, data={"timezone": zone, "language": "pt-BR", "items_per_page": 20})
+        for field in (form.timezone, form.language, form.items_per_page):
+            ours, theirs = field(), widgets.Select()(field)
+            assert _options(ours) == _options(theirs)
+            assert sum(selected for _, _, selected, _ in _options(ours)) == 1
+            assert ours.startswith(f'<select id="{field.id}" name="{field.name}">')

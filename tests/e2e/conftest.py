@@ -236,7 +236,7 @@ def sign_in(page, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> Non
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]:has-text('Sign in')")
-    page.wait_for_url("**/profile")
+    page.wait_for_url("**/dashboard")
 
 
 def set_theme(page, theme: str) -> None:

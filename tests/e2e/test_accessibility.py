@@ -193,7 +193,7 @@ def test_new_member_pages(new_context, axe_source, width, theme):
     page.fill("#password", "a-long-and-unusual-passphrase")
     page.fill("#confirm", "a-long-and-unusual-passphrase")
     page.click("button[type=submit]")
-    page.wait_for_url("**/profile")
+    page.wait_for_url("**/dashboard")
     audit.check("profile just after sign-up")
     set_theme(page, theme)
     for name, path in [("new profile", "/profile"), ("new security", "/settings/security")]:
@@ -219,7 +219,7 @@ def test_reset_done_page(new_context, live_server, axe_source, width, theme):
     member.fill("#email", email)
     member.fill("#password", "a-long-and-unusual-passphrase")
     member.click("button[type=submit]")
-    member.wait_for_url("**/profile")
+    member.wait_for_url("**/dashboard")
     member.goto("/settings/api-keys")
     member.fill("#name", "Reporting script")
     member.check("input[name=permissions][value='profile:read']")

@@ -38,14 +38,14 @@ def test_sign_up_to_sign_out(page, live_server, new_context, tmp_path):
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     page.click("button[type=submit]:has-text('Create account')")
-    page.wait_for_url("**/profile")
+    page.wait_for_url("**/dashboard")
     assert page.is_visible("#verify-banner")
     assert "Welcome to Folio" in page.inner_text(".flashes")
 
     # Follow the verification link from the mail.
     link = live_server.wait_for_link(EMAIL, "/auth/verify/")
     page.goto(link)
-    page.wait_for_url("**/profile")
+    page.wait_for_url("**/dashboard")
     assert f"{EMAIL} is confirmed" in page.inner_text(".flashes")
     assert page.locator("#verify-banner").count() == 0
 

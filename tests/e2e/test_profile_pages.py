@@ -32,7 +32,7 @@ def sign_up(page, name: str = "Pat Tester") -> str:
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     page.click("button[type=submit]:has-text('Create account')")
-    page.wait_for_url("**/profile")
+    page.wait_for_url("**/dashboard")
     return email
 
 

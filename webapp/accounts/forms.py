@@ -6,6 +6,8 @@ the service, so the pages and the JSON API refuse exactly the same input.
 
 from __future__ import annotations
 
+import functools
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -26,7 +28,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from webapp import pagination
 from webapp.accounts import validation
-from webapp.forms import choices
+from webapp.forms import CachedSelect, choices
 from webapp.timeutil import canonical_timezones, is_timezone
 
 _month = {"type": "month", "placeholder": "YYYY-MM"}
@@ -40,14 +42,21 @@ def timezone_choices(current: str | None = None) -> list[SelectChoice]:
     """UTC, then the region zones grouped by region and named within it ("New York",
     "Argentina / Buenos Aires"). A ``current`` zone outside the list (set through the API)
     comes right after UTC, so the page shows it and saves it back unchanged."""
-    offered = [SelectChoice("UTC", "UTC")]
+    regions = _region_zone_choices()
     if current and current != "UTC" and current not in canonical_timezones() and is_timezone(current):
-        offered.append(SelectChoice(current, current.replace("_", " ")))
+        return [regions[0], SelectChoice(current, current.replace("_", " ")), *regions[1:]]
+    return list(regions)
+
+
+@functools.cache
+def _region_zone_choices() -> tuple[SelectChoice, ...]:
+    """UTC and the region zones: the same for everyone, so built once per process."""
+    offered = [SelectChoice("UTC", "UTC")]
     for name in canonical_timezones():
         region, _, place = name.partition("/")
         if region in TIMEZONE_REGIONS and place:
             offered.append(SelectChoice(name, place.replace("_", " ").replace("/", " / "), optgroup=region))
-    return offered
+    return tuple(offered)
 
 
 class ProfileForm(FlaskForm):
@@ -148,12 +157,12 @@ class SettingsForm(FlaskForm):
     theme = RadioField("Theme", choices=choices([("system", "Match my device"), ("light", "Light"), ("dark", "Dark")]))
     compact_mode = BooleanField("Compact mode", description="Tighter spacing everywhere.")
     default_view = RadioField("Default view for lists", choices=choices([("grid", "Grid"), ("list", "List")]))
-    items_per_page = SelectField("Items per page", coerce=int, choices=[])
+    items_per_page = SelectField("Items per page", coerce=int, choices=[], widget=CachedSelect())
     show_thumbnails = BooleanField("Show thumbnails")
     auto_expand_folders = BooleanField("Expand folders automatically")
     confirm_delete = BooleanField("Ask before deleting things")
-    timezone = SelectField("Time zone", choices=[])
-    language = SelectField("Language", choices=choices(validation.LANGUAGES.items()))
+    timezone = SelectField("Time zone", choices=[], widget=CachedSelect())
+    language = SelectField("Language", choices=choices(validation.LANGUAGES.items()), widget=CachedSelect())
     public_profile = BooleanField("Publish my portfolio page", description="Visitors can see /p/<your address>.")
     show_activity = BooleanField("Show my activity to people I work with")
     allow_analytics = BooleanField("Help improve Folio with anonymous usage data")

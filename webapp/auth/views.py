@@ -49,7 +49,7 @@ def _per_ip(config_key: str, message: str):
 def register():
     """Create an account and sign straight in; verification can come later."""
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.profile"))
+        return redirect(url_for("dashboard.index"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -63,7 +63,7 @@ def register():
             activity.record("login", user_id=user.id, message="signed up")
             db.session.commit()
             flash("Welcome to Folio! We sent you a link to confirm your email.", "success")
-            return redirect(url_for("accounts.profile"), 303)
+            return devices.remember(redirect(url_for("dashboard.index"), 303), user.id)
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
 
 
@@ -74,7 +74,7 @@ def login():
     """Sign in; unknown email and wrong password get the same answer. A success marks this
     browser as a known device of the account, which strangers' guesses cannot lock out."""
     if current_user.is_authenticated:
-        return redirect(_safe_next(url_for("accounts.profile")))
+        return redirect(_safe_next(url_for("dashboard.index")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -86,7 +86,7 @@ def login():
             # 401 for bad credentials, 403 for a locked account: the page says which.
             return render_template("auth/login.html", form=form), exc.status
         sign_in(user, remember=form.remember.data)
-        return devices.remember(redirect(_safe_next(url_for("accounts.profile")), 303), user.id)
+        return devices.remember(redirect(_safe_next(url_for("dashboard.index")), 303), user.id)
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
@@ -113,7 +113,7 @@ def verify(token: str):
         )
     else:
         flash(f"Thanks! {user.email} is confirmed.", "success")
-    return redirect(url_for("accounts.profile") if current_user.is_authenticated else url_for("auth.login"))
+    return redirect(url_for("dashboard.index") if current_user.is_authenticated else url_for("auth.login"))
 
 
 @bp.post("/auth/verify/resend")
