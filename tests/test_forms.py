@@ -158,3 +158,43 @@ def test_cached_select_draws_what_wtforms_draws(app, zone):
             assert _options(ours) == _options(theirs)
             assert sum(selected for _, _, selected, _ in _options(ours)) == 1
             assert ours.startswith(f'<select id="{field.id}" name="{field.name}">')
+
+
+def _every_form_class():
+    from webapp.accounts import forms as accounts_forms
+    from webapp.apikeys import forms as apikeys_forms
+    from webapp.auth import forms as auth_forms
+    from webapp.forms import FolioForm, FolioSubform
+
+    for module in (accounts_forms, apikeys_forms, auth_forms):
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, (FolioForm, FolioSubform))
+                and value.__module__ == module.__name__
+            ):
+                yield value
+
+
+TRICKY = 'Zoë "quoted" <b>&amp; \' done'
+
+
+@pytest.mark.parametrize("form_class", list(_every_form_class()), ids=lambda c: c.__name__)
+def test_fast_rendering_draws_exactly_what_wtforms_draws(app, member, form_class):
+    """Folio's forms draw their inputs without WTForms' formatter: the HTML must not change."""
+    from wtforms.meta import DefaultMeta
+
+    with app.test_request_context("/"):
+        from flask_login import login_user
+
+        login_user(member)
+        kwargs = {"member": member} if "member" in form_class.__init__.__code__.co_varnames else {}
+        form = form_class(formdata=None, **kwargs)
+        plain = DefaultMeta()
+        for field in form:
+            if field.type in ("FieldList", "FormField"):
+                continue
+            if field.type in ("StringField", "TextAreaField", "EmailField", "URLField", "PasswordField"):
+                field.data = TRICKY
+            for extra in ({}, {"aria_describedby": "x-hint", "aria_invalid": "true", "required": True, "class": "a b"}):
+                assert str(field(**extra)) == str(plain.render_field(field, extra)), field.name

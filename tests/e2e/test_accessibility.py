@@ -218,6 +218,7 @@ def test_reset_done_page(new_context, live_server, axe_source, width, theme):
     member.fill("#display_name", "Axe Resetter")
     member.fill("#email", email)
     member.fill("#password", "a-long-and-unusual-passphrase")
+    member.fill("#confirm", "a-long-and-unusual-passphrase")
     member.click("button[type=submit]")
     member.wait_for_url("**/dashboard")
     member.goto("/settings/api-keys")

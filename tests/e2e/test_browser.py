@@ -49,6 +49,14 @@ def test_sign_up_to_sign_out(page, live_server, new_context, tmp_path):
     assert f"{EMAIL} is confirmed" in page.inner_text(".flashes")
     assert page.locator("#verify-banner").count() == 0
 
+    # The dashboard's checklist: confirming the email ticked its step; the next one leads on.
+    checklist = page.locator("#card-getting-started")
+    expect(checklist.locator(".checklist")).to_be_visible()
+    assert checklist.locator("#step-verify-email").count() == 0
+    assert "1 of 5 done" in checklist.inner_text()
+    checklist.locator("#step-profile a").click()
+    page.wait_for_url("**/profile")
+
     # Fill the profile.
     page.fill("#job_title", "Portrait photographer")
     page.fill("#company", "Studio North")
@@ -90,6 +98,12 @@ def test_sign_up_to_sign_out(page, live_server, new_context, tmp_path):
     image = page.request.get(src)
     assert image.ok and image.headers["content-type"].startswith("image/")
 
+    # Back on the dashboard, the steps just done are gone.
+    page.goto("/dashboard")
+    expect(checklist.locator(".checklist")).to_be_visible()
+    assert "4 of 5 done" in checklist.inner_text()
+    assert [checklist.locator("li").nth(0).get_attribute("id")] == ["step-api-key"]
+
     # Dark theme, chosen in settings, applies to every page.
     set_theme(page, "dark")
     page.goto("/profile")
@@ -120,6 +134,7 @@ def test_mobile_navigation_and_loading_indicator(new_context, live_server):
     """On a phone the menu button opens the navigation; htmx requests show the progress bar."""
     page = new_context(viewport=PHONE).new_page()
     sign_in(page)
+    page.goto("/profile")
     nav = page.locator("#mainnav")
     assert not nav.is_visible()
     page.click("[data-nav-toggle]")

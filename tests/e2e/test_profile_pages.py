@@ -33,6 +33,7 @@ def sign_up(page, name: str = "Pat Tester") -> str:
     page.fill("#confirm", PASSWORD)
     page.click("button[type=submit]:has-text('Create account')")
     page.wait_for_url("**/dashboard")
+    page.goto("/profile")
     return email
 
 

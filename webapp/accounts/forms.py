@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import functools
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     PasswordField,
@@ -28,7 +26,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from webapp import pagination
 from webapp.accounts import validation
-from webapp.forms import CachedSelect, choices
+from webapp.forms import CachedSelect, FolioForm, FolioSubform, choices
 from webapp.timeutil import canonical_timezones, is_timezone
 
 _month = {"type": "month", "placeholder": "YYYY-MM"}
@@ -59,7 +57,7 @@ def _region_zone_choices() -> tuple[SelectChoice, ...]:
     return tuple(offered)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(FolioForm):
     display_name = StringField("Public name", validators=[DataRequired()])
     first_name = StringField("First name", render_kw={"autocomplete": "given-name"})
     last_name = StringField("Last name", render_kw={"autocomplete": "family-name"})
@@ -90,7 +88,7 @@ class ProfileForm(FlaskForm):
         return data
 
 
-class ExperienceRow(Form):
+class ExperienceRow(FolioSubform):
     title = StringField("Role")
     company = StringField("Company")
     start = StringField("From", render_kw=_month)
@@ -98,19 +96,19 @@ class ExperienceRow(Form):
     description = TextAreaField("What you did", render_kw={"rows": 2})
 
 
-class EducationRow(Form):
+class EducationRow(FolioSubform):
     school = StringField("School")
     degree = StringField("Degree")
     start = StringField("From", render_kw=_month)
     end = StringField("To", render_kw=_month)
 
 
-class LinkRow(Form):
+class LinkRow(FolioSubform):
     label = StringField("Label")
     url = URLField("URL", render_kw={"placeholder": "https://"})
 
 
-class CVForm(FlaskForm):
+class CVForm(FolioForm):
     headline = StringField("Headline", description="One line that sums up your work.")
     experience = FieldList(FormField(ExperienceRow))
     education = FieldList(FormField(EducationRow))
@@ -145,7 +143,7 @@ class CVForm(FlaskForm):
         }
 
 
-class AvatarForm(FlaskForm):
+class AvatarForm(FolioForm):
     avatar = FileField(
         "Profile photo",
         validators=[FileRequired("Choose an image.")],
@@ -153,7 +151,7 @@ class AvatarForm(FlaskForm):
     )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(FolioForm):
     theme = RadioField("Theme", choices=choices([("system", "Match my device"), ("light", "Light"), ("dark", "Dark")]))
     compact_mode = BooleanField("Compact mode", description="Tighter spacing everywhere.")
     default_view = RadioField("Default view for lists", choices=choices([("grid", "Grid"), ("list", "List")]))
@@ -187,7 +185,7 @@ class SettingsForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(FolioForm):
     password = PasswordField(
         "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )

@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, widgets
 from wtforms.validators import Optional
 
 from webapp.api import scopes
 from webapp.apikeys.service import DEFAULT_RATE_LIMIT
 from webapp.errors import ServiceError
-from webapp.forms import apply_errors, choices
+from webapp.forms import FolioForm, apply_errors, choices
 from webapp.timeutil import last_day
 
 
@@ -25,7 +24,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(FolioForm):
     name = StringField("Name", description="So you can tell keys apart, e.g. “Zapier” or “Reporting script”.")
     # validate_choice off: the service says which scopes this member's role may grant.
     permissions = CheckboxesField("Permissions", validate_choice=False)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email
 
 from webapp.auth import passwords
+from webapp.forms import FolioForm
 
 # Fields whose rules the service checks carry no validators: a WTForms validator would
 # refuse the form before the service runs, showing one message (in WTForms' own words)
@@ -24,7 +24,7 @@ def _repeat_password(label: str) -> PasswordField:
     return PasswordField(label, render_kw={"autocomplete": "new-password", **_REQUIRED})
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(FolioForm):
     # Nothing is checked here: the service's rules (name, address format, length, common
     # passwords, the repetition) give every field's message at once, the same ones the API gives.
     display_name = StringField("Your name", render_kw={"autocomplete": "name", **_REQUIRED})
@@ -33,32 +33,32 @@ class RegisterForm(FlaskForm):
     confirm = _repeat_password("Repeat the password")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(FolioForm):
     email = EmailField("Email", validators=[DataRequired()], render_kw={"autocomplete": "username"})
     password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me signed in for 30 days")
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(FolioForm):
     email = EmailField("Email", validators=[DataRequired(), Email()], render_kw={"autocomplete": "email"})
 
 
-class ResetForm(FlaskForm):
+class ResetForm(FolioForm):
     password = _new_password("New password")
     confirm = _repeat_password("Repeat the new password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(FolioForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )
     new_password = _new_password("New password")
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(FolioForm):
     new_email = EmailField("New email", validators=[DataRequired(), Email()], render_kw={"autocomplete": "email"})
     password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(FolioForm):
     """A CSRF-only form for buttons that POST (logout, resend, sign out elsewhere)."""
