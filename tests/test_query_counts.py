@@ -49,3 +49,19 @@ def test_page_queries_do_not_grow_with_data(client, member, path):
         assert client.get(path).status_code == 200
     assert len(large) == len(small), (path, large)
     assert len(small) <= 8, small
+
+
+def test_an_api_key_call_is_one_query(app, client, make_user, monkeypatch):
+    """The key and its owner (with profile, settings and role) come in one round trip, and a
+    GET writes nothing (usage is buffered)."""
+    from tests.api_helpers import bearer, make_key
+
+    monkeypatch.setitem(app.config, "USAGE_FLUSH_SECONDS", 3600)
+    user = make_user()
+    _, secret = make_key(user, ["profile:read"])
+    assert client.get("/api/v1/profile", headers=bearer(secret)).status_code == 200  # first use is announced
+    db.session.remove()
+    with count_queries() as statements:
+        assert client.get("/api/v1/profile", headers=bearer(secret)).status_code == 200
+    assert len(statements) == 1, "\n\n".join(statements)
+    assert statements[0].lstrip().upper().startswith("SELECT")

@@ -73,10 +73,8 @@ def _from_session() -> Principal:
 
 def _from_api_key(token: str) -> Principal:
     from webapp.apikeys import service as apikeys
-    from webapp.extensions import db
 
-    key = apikeys.authenticate(token)
-    user = db.session.get(User, key.user_id)
+    key, user = apikeys.authenticate(token)
     granted = frozenset(key.permissions or []) & frozenset(scope_registry.SCOPES)
     return Principal(
         user=user,

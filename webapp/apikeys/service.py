@@ -282,19 +282,24 @@ def revoke_all(user: User) -> int:
     return count
 
 
-def authenticate(secret: str) -> ApiKey:
-    """The active key behind ``secret``; malformed keys are refused without a query."""
+def authenticate(secret: str) -> tuple[ApiKey, User]:
+    """The active key behind ``secret`` and its owner; malformed keys are refused without a query."""
     if not keys.looks_valid(secret):
         raise Unauthorized("The API key is malformed.", code="unauthorized")
-    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == keys.digest(secret)))
-    if key is None:
+    # The owner (with profile, settings and role) comes in the same query: one round trip per
+    # API call instead of two.
+    found = db.session.execute(
+        sa.select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == keys.digest(secret))
+    ).first()
+    if found is None:
         raise Unauthorized("The API key is not valid.", code="unauthorized")
+    key, owner = found
     if key.status != "active":
         raise Unauthorized("This API key is disabled.", code="key_revoked")
     if key.is_expired():
         raise Unauthorized("This API key has expired.", code="key_expired")
     _announce(key)
-    return key
+    return key, owner
 
 
 def _announce(key: ApiKey) -> None:
