@@ -154,15 +154,19 @@ def test_export_includes_calls_still_in_the_usage_buffer(client, member, auth, a
 def test_decimals_are_exported_exactly():
     from decimal import Decimal
 
-    from webapp.accounts.export import _json_default
+    from webapp.export import _json_default
 
     assert json.loads(json.dumps({"gb": Decimal("12345678.91")}, default=_json_default)) == {"gb": "12345678.91"}
 
 
-def test_key_and_token_exporters_live_in_their_domains():
-    from webapp.accounts.export import _EXPORTERS, load_domain_exporters
+def test_exporters_live_in_their_domains(app):
+    """Each file comes from the domain that owns its rows (registered by the domain's init_app)."""
+    from webapp.export import _EXPORTERS
 
-    load_domain_exporters()
+    assert _EXPORTERS["account.json"].__module__ == "webapp.auth.export"
+    assert _EXPORTERS["sessions.json"].__module__ == "webapp.auth.export"
+    assert _EXPORTERS["activity.json"].__module__ == "webapp.activity.export"
+    assert _EXPORTERS["profile.json"].__module__ == "webapp.accounts.export"
     assert _EXPORTERS["api_keys.json"].__module__ == "webapp.apikeys.export"
     assert _EXPORTERS["refresh_tokens.json"].__module__ == "webapp.auth.export"
     assert _EXPORTERS["usage.json"].__module__ == "webapp.usage.export"

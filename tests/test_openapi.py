@@ -143,3 +143,46 @@ def test_schemathesis_finds_no_server_errors_or_schema_breaks(app, make_user, mo
 
     assert fuzzed >= len(OPERATIONS) - len(NOT_FUZZED)
     assert failures == [], "\n\n".join(dict.fromkeys(failures))
+
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def _property_names(schema):
+    """Every property name declared anywhere in ``schema`` (nested objects and arrays too)."""
+    if isinstance(schema, dict):
+        for name, value in schema.items():
+            if name == "properties" and isinstance(value, dict):
+                yield from value
+            yield from _property_names(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _property_names(value)
+
+
+def test_field_names_are_snake_case_except_under_the_auth_tag(spec):
+    """Folio's JSON is snake_case; /api/v1/auth/* keeps its specification's camelCase, and the
+    document says so where a reader looks (the description and the Auth tag)."""
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            names = [*_property_names(operation), *(p["name"] for p in operation["parameters"])]
+            if operation["tags"] == ["Auth"]:
+                assert path.startswith("/api/v1/auth/"), path
+                continue
+            wrong = [name for name in names if not SNAKE_CASE.match(name)]
+            assert not wrong, f"{method.upper()} {path}: {wrong}"
+    assert "accessToken" in set(_property_names(spec["paths"]["/api/v1/auth/login"]["post"]))
+    assert "snake_case" in spec["info"]["description"] and "camelCase" in spec["info"]["description"]
+    auth_tag = next(tag for tag in spec["tags"] if tag["name"] == "Auth")
+    assert "camelCase" in auth_tag["description"]
+
+
+def test_file_parts_are_documented_as_a_multipart_body(spec):
+    """``endpoint(files=...)``: the avatar upload's body is multipart with its one binary part."""
+    operation = spec["paths"]["/api/v1/profile/avatar"]["post"]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert list(operation["requestBody"]["content"]) == ["multipart/form-data"]
+    assert schema["required"] == ["avatar"]
+    assert schema["properties"]["avatar"]["type"] == "string"
+    assert schema["properties"]["avatar"]["format"] == "binary"
+    assert {"413", "422"} <= set(operation["responses"])

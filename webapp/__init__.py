@@ -30,7 +30,6 @@ def create_app(config: str | type | None = None) -> Flask:
     configure_logging(app)
 
     register_extensions(app)
-    register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
     register_cli(app)
@@ -38,18 +37,21 @@ def create_app(config: str | type | None = None) -> Flask:
     return app
 
 
-# Domains that plug themselves in from their own ``init_app`` (periodic jobs, dashboard cards
-# and steps so far; their blueprints are still listed in register_blueprints).
-DOMAINS = ("dashboard", "auth", "accounts", "activity", "apikeys", "usage")
+# Every domain plugs itself in from its own ``init_app(app)``: its tables, blueprints, scopes,
+# OpenAPI tags, export files, CLI commands, periodic jobs and dashboard cards. The order is the
+# order of the API reference's sections and of the scopes on the key form.
+DOMAINS = ("main", "dashboard", "auth", "accounts", "activity", "apikeys", "usage", "admin", "media", "api")
 
 
 def register_domains(app: Flask) -> None:
     import importlib
 
     from webapp import schedule
+    from webapp.api.endpoint import check_operations
 
     for name in DOMAINS:
         importlib.import_module(f"webapp.{name}").init_app(app)
+    check_operations(app)
     schedule.start_in_process(app)
 
 
@@ -64,15 +66,13 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from webapp import models  # noqa: F401  (every table registered before Alembic looks)
-    from webapp.extensions import csrf, db, limiter, login_manager, migrate, oauth
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    oauth.init_app(app)
     _enable_sqlite_foreign_keys(app)
 
 
@@ -91,38 +91,6 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
-
-
-def register_blueprints(app: Flask) -> None:
-    from webapp.accounts import api as accounts_api
-    from webapp.accounts import views as accounts_views
-    from webapp.admin import api as admin_api
-    from webapp.api import health, openapi
-    from webapp.apikeys import api as apikeys_api
-    from webapp.apikeys import views as apikeys_views
-    from webapp.auth import api as auth_api
-    from webapp.auth import views as auth_views
-    from webapp.main import views as main_views
-    from webapp.media import views as media_views
-
-    for blueprint in (
-        main_views.bp,
-        auth_views.bp,
-        accounts_views.bp,
-        media_views.bp,
-        apikeys_views.bp,
-        health.bp,
-        openapi.bp,
-        auth_api.bp,
-        accounts_api.bp,
-        apikeys_api.bp,
-        admin_api.bp,
-    ):
-        app.register_blueprint(blueprint)
-    if app.config["ENV_NAME"] == "development":
-        from webapp.main import dev
-
-        app.register_blueprint(dev.bp)
 
 
 def register_request_hooks(app: Flask) -> None:

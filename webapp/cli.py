@@ -1,9 +1,9 @@
-"""Flask CLI commands: demo data, roles, and an rq worker bound to this app."""
+"""App-wide Flask CLI commands: demo data, roles, an rq worker and the scheduler bound to this
+app. A domain's own commands live in ``webapp/<domain>/cli.py``, added by its ``init_app``."""
 
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 
 from webapp.extensions import db
@@ -89,50 +89,6 @@ def register_commands(app: Flask) -> None:
         ensure_roles()
         created = seed_demo_member()
         click.echo(("Created" if created else "Kept") + f" demo member: {DEMO_EMAIL} / {DEMO_PASSWORD}")
-
-    @app.cli.command("create-staff")
-    @click.argument("email")
-    @click.option("--role", type=click.Choice(["support", "admin"]), default="admin")
-    def create_staff(email: str, role: str):
-        """Give an existing member a staff role."""
-        from webapp.auth.models import Role, User
-
-        ensure_roles()
-        user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
-        if user is None:
-            raise click.ClickException(f"No member with email {email}")
-        user.role = db.session.scalar(sa.select(Role).where(Role.name == role))
-        db.session.commit()
-        click.echo(f"{email} is now {role}")
-
-    @app.cli.command("announce-expiring-keys")
-    def announce_expiring_keys():
-        """Warn owners of API keys that expire within a week (the scheduler runs it daily)."""
-        from webapp.apikeys.tasks import announce_expiring_keys as announce
-
-        count = announce()
-        db.session.commit()
-        click.echo(f"Announced {count} expiring key(s).")
-
-    @app.cli.command("purge")
-    @click.option("--days", type=int, default=None, help="Keep ended sessions and tokens this long [30].")
-    @click.option("--log-days", type=int, default=None, help="Keep the activity log this long [365].")
-    def purge(days: int | None, log_days: int | None):
-        """Delete ended sessions, dead refresh tokens and old activity (the scheduler runs it daily)."""
-        from webapp.activity.tasks import purge_old_activity
-        from webapp.auth.tasks import purge_ended_sign_ins
-
-        counts = (*purge_ended_sign_ins(days), purge_old_activity(log_days))
-        db.session.commit()
-        click.echo("Deleted {} sessions, {} refresh tokens, {} log entries.".format(*counts))
-
-    @app.cli.command("flush-usage")
-    def flush_usage():
-        """Write buffered API-call counts to the database now."""
-        from webapp.usage.counter import flush
-
-        flush()
-        click.echo("Usage counters flushed.")
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")

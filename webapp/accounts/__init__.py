@@ -1,10 +1,32 @@
 """Profile, CV, avatar, settings, export and deletion of a member's account."""
 
+PROFILE_READ = "profile:read"
+PROFILE_WRITE = "profile:write"
+ACCOUNT_DELETE = "account:delete"
+
 
 def init_app(app) -> None:
-    """Plug the domain into the app: its getting-started steps."""
+    """Plug the domain into the app: its tables, pages and API, scopes, OpenAPI tags, export
+    files and getting-started steps."""
+    from webapp.accounts import api, export, models, views  # noqa: F401  (its tables for Alembic, its @exporter files)
     from webapp.accounts import dashboard as steps
+    from webapp.api.openapi import register_tag
+    from webapp.api.scopes import register_scopes
     from webapp.dashboard import add_step
+
+    register_scopes(
+        {
+            PROFILE_READ: "Read your profile, CV and settings",
+            PROFILE_WRITE: "Change your profile, CV, avatar and settings",
+            ACCOUNT_DELETE: "Delete your account",
+        }
+    )
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    register_tag("Profile", "Your profile and avatar")
+    register_tag("CV", "Your CV document (headline, experience, education, skills, links)")
+    register_tag("Settings", "Appearance, workspace, region and privacy settings")
+    register_tag("Account", "Deleting your account")
 
     add_step(
         app,

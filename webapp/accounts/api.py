@@ -6,9 +6,8 @@ from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from webapp import limits, storage
-from webapp.accounts import schemas
+from webapp.accounts import ACCOUNT_DELETE, PROFILE_READ, PROFILE_WRITE, schemas
 from webapp.accounts import service as accounts
-from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
 from webapp.auth.login import sign_out
 from webapp.errors import ValidationFailed
@@ -20,7 +19,7 @@ bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
     bp,
     "GET",
     "/profile",
-    scope=scopes.PROFILE_READ,
+    scope=PROFILE_READ,
     tag="Profile",
     summary="Your profile",
     response=schemas.PROFILE_SCHEMA,
@@ -34,7 +33,7 @@ def get_profile(principal):
     bp,
     "PATCH",
     "/profile",
-    scope=scopes.PROFILE_WRITE,
+    scope=PROFILE_WRITE,
     tag="Profile",
     summary="Update profile fields",
     body=schemas.PROFILE_PATCH_SCHEMA,
@@ -50,12 +49,12 @@ def patch_profile(principal):
     bp,
     "POST",
     "/profile/avatar",
-    scope=scopes.PROFILE_WRITE,
+    scope=PROFILE_WRITE,
     tag="Profile",
     summary="Upload an avatar (multipart field 'avatar', at most 5 MB)",
     response=schemas.AVATAR_SCHEMA,
     status=201,
-    multipart=True,
+    files={"avatar": "A JPEG, PNG, WebP or GIF image, at most 5 MB"},
 )
 def upload_avatar(principal):
     """Store a new avatar; the file is checked, re-encoded and resized."""
@@ -70,9 +69,7 @@ def upload_avatar(principal):
     return ok({"avatar_url": storage.absolute_url(url)}, 201)
 
 
-@endpoint(
-    bp, "DELETE", "/profile/avatar", scope=scopes.PROFILE_WRITE, tag="Profile", summary="Remove the avatar", status=204
-)
+@endpoint(bp, "DELETE", "/profile/avatar", scope=PROFILE_WRITE, tag="Profile", summary="Remove the avatar", status=204)
 def delete_avatar(principal):
     accounts.remove_avatar(principal.user)
     return no_content()
@@ -82,7 +79,7 @@ def delete_avatar(principal):
     bp,
     "GET",
     "/profile/cv",
-    scope=scopes.PROFILE_READ,
+    scope=PROFILE_READ,
     tag="CV",
     summary="Your CV document",
     response=schemas.CV_SCHEMA,
@@ -95,7 +92,7 @@ def get_cv(principal):
     bp,
     "POST",
     "/profile/cv",
-    scope=scopes.PROFILE_WRITE,
+    scope=PROFILE_WRITE,
     tag="CV",
     summary="Insert or update the CV (given sections replace stored ones)",
     body=schemas.CV_SCHEMA,
@@ -109,7 +106,7 @@ def upsert_cv(principal):
     bp,
     "PUT",
     "/profile/cv",
-    scope=scopes.PROFILE_WRITE,
+    scope=PROFILE_WRITE,
     tag="CV",
     summary="Replace the whole CV document",
     body=schemas.CV_SCHEMA,
@@ -119,9 +116,7 @@ def replace_cv(principal):
     return ok(accounts.replace_cv(principal.user, json_body()))
 
 
-@endpoint(
-    bp, "DELETE", "/profile/cv", scope=scopes.PROFILE_WRITE, tag="CV", summary="Clear the CV document", status=204
-)
+@endpoint(bp, "DELETE", "/profile/cv", scope=PROFILE_WRITE, tag="CV", summary="Clear the CV document", status=204)
 def delete_cv(principal):
     accounts.clear_cv(principal.user)
     return no_content()
@@ -131,7 +126,7 @@ def delete_cv(principal):
     bp,
     "GET",
     "/settings",
-    scope=scopes.PROFILE_READ,
+    scope=PROFILE_READ,
     tag="Settings",
     summary="All settings",
     response=schemas.SETTINGS_SCHEMA,
@@ -144,7 +139,7 @@ def get_settings(principal):
     bp,
     "PATCH",
     "/settings",
-    scope=scopes.PROFILE_WRITE,
+    scope=PROFILE_WRITE,
     tag="Settings",
     summary="Update settings",
     body=schemas.SETTINGS_PATCH_SCHEMA,
@@ -159,7 +154,7 @@ def patch_settings(principal):
     bp,
     "DELETE",
     "/account",
-    scope=scopes.ACCOUNT_DELETE,
+    scope=ACCOUNT_DELETE,
     tag="Account",
     summary="Delete the account and everything it owns (needs the password)",
     body=schemas.DELETE_ACCOUNT_SCHEMA,

@@ -1,149 +1,31 @@
-"""The account export: a zip with one JSON file per domain.
-
-Domains add their own files with ``@exporter("name.ext")`` in ``webapp/<domain>/export.py``
-(found and imported when an export is built, so no list has to be kept in step): the function
-receives the member's id and returns bytes, a JSON-serialisable value, or None to leave the
-file out. ``@before_export`` functions run first (the usage buffer is written that way).
-Decimals are written as strings, exactly as stored. Later issues plug in (ledger CSV, ICS).
-"""
+"""The member's profile, settings and photo in the account export."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import io
-import json
-import pkgutil
 import uuid
-import zipfile
-from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-import webapp
 from webapp import storage
 from webapp.accounts import avatars
+from webapp.accounts.models import Profile, UserSettings
+from webapp.export import exporter, row_dict
 from webapp.extensions import db
-from webapp.timeutil import utcnow
-
-Exporter = Callable[[uuid.UUID], Any]
-_EXPORTERS: dict[str, Exporter] = {}
-_BEFORE_EXPORT: list[Callable[[], None]] = []
-
-
-def exporter(filename: str) -> Callable[[Exporter], Exporter]:
-    """Register a function that contributes ``filename`` to every export."""
-
-    def register(func: Exporter) -> Exporter:
-        _EXPORTERS[filename] = func
-        return func
-
-    return register
-
-
-def before_export(func: Callable[[], None]) -> Callable[[], None]:
-    """Register a function that runs before any exporter, e.g. to write buffered data, so
-    that every file of the archive reads the same, current rows."""
-    if func not in _BEFORE_EXPORT:
-        _BEFORE_EXPORT.append(func)
-    return func
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return str(value)  # exact, as stored ("12.50"); a float would round larger amounts
-    raise TypeError(f"cannot export {type(value).__name__}")
-
-
-def row_dict(row: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Every mapped column of ``row`` by attribute name, minus ``exclude``."""
-    mapper = sa.inspect(type(row))
-    return {attr.key: getattr(row, attr.key) for attr in mapper.column_attrs if attr.key not in exclude}
-
-
-def load_domain_exporters() -> None:
-    """Import every ``webapp/<domain>/export.py`` so that its ``@exporter`` functions register."""
-    for module in pkgutil.iter_modules(webapp.__path__):
-        name = f"{webapp.__name__}.{module.name}.export"
-        if module.ispkg and importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-
-
-def build_zip(user_id: uuid.UUID) -> bytes:
-    """The export archive for one member; the manifest lists the files it holds."""
-    load_domain_exporters()
-    for prepare in _BEFORE_EXPORT:
-        prepare()
-    files = {}
-    for filename, func in sorted(_EXPORTERS.items()):
-        content = func(user_id)
-        if content is None:
-            continue
-        if not isinstance(content, bytes):
-            content = json.dumps(content, default=_json_default, indent=2).encode()
-        files[filename] = content
-    manifest = {"generated_at": utcnow(), "user_id": user_id, "files": sorted(files)}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(manifest, default=_json_default, indent=2))
-        for filename, content in files.items():
-            archive.writestr(filename, content)
-    return buffer.getvalue()
-
-
-@exporter("account.json")
-def _account(user_id: uuid.UUID) -> dict[str, Any]:
-    from webapp.auth.models import User
-
-    user = db.session.get(User, user_id)
-    data = row_dict(user, exclude=("password_hash",))
-    data["role"] = user.role.name
-    return data
 
 
 @exporter("profile.json")
-def _profile(user_id: uuid.UUID) -> dict[str, Any]:
-    from webapp.accounts.models import Profile
-
+def profile(user_id: uuid.UUID) -> dict[str, Any]:
     return row_dict(db.session.scalar(sa.select(Profile).where(Profile.user_id == user_id)))
 
 
 @exporter("settings.json")
-def _settings(user_id: uuid.UUID) -> dict[str, Any]:
-    from webapp.accounts.models import UserSettings
-
+def settings(user_id: uuid.UUID) -> dict[str, Any]:
     return row_dict(db.session.scalar(sa.select(UserSettings).where(UserSettings.user_id == user_id)))
 
 
-@exporter("sessions.json")
-def _sessions(user_id: uuid.UUID) -> list[dict[str, Any]]:
-    from webapp.auth.models import UserSession
-
-    rows = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user_id))
-    return [row_dict(row, exclude=("token_hash",)) for row in rows]
-
-
-@exporter("activity.json")
-def _activity(user_id: uuid.UUID) -> list[dict[str, Any]]:
-    from webapp.activity.models import ActivityLog
-
-    rows = db.session.scalars(
-        sa.select(ActivityLog).where(ActivityLog.user_id == user_id).order_by(ActivityLog.created_at)
-    )
-    return [row_dict(row) for row in rows]
-
-
 @exporter(f"avatar.{avatars.EXTENSION}")
-def _avatar(user_id: uuid.UUID) -> bytes | None:
+def avatar(user_id: uuid.UUID) -> bytes | None:
     """The photo itself (every stored avatar is re-encoded to this format), when there is one."""
-    from webapp.accounts.models import Profile
-
     key = storage.key_from_url(db.session.scalar(sa.select(Profile.avatar_url).where(Profile.user_id == user_id)))
     return storage.read(key) if key and storage.exists(key) else None

@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 
 from webapp import limits
 from webapp.accounts import service as accounts
-from webapp.accounts.export import build_zip
 from webapp.accounts.forms import (
     AvatarForm,
     CVForm,
@@ -20,6 +19,7 @@ from webapp.accounts.forms import (
 )
 from webapp.auth.login import sign_out
 from webapp.errors import ServiceError
+from webapp.export import build_zip
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect, is_htmx, render
 from webapp.security import safe_next_path

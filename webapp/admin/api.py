@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from webapp.admin import USERS_READ, USERS_WRITE
 from webapp.admin import service as admin
-from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
 from webapp.auth import passwords
 from webapp.pagination import LIST_PARAMS, page_size, window
@@ -98,7 +98,7 @@ def staff_user_json(user) -> dict[str, Any]:
     bp,
     "GET",
     "/users",
-    scope=scopes.USERS_READ,
+    scope=USERS_READ,
     permission="users:read",
     tag="Users (staff)",
     summary="List members with search, role filter, sort and pagination",
@@ -123,7 +123,7 @@ def list_users(principal):
     bp,
     "POST",
     "/users",
-    scope=scopes.USERS_WRITE,
+    scope=USERS_WRITE,
     permission="users:write",
     tag="Users (staff)",
     summary="Create a member",
@@ -140,7 +140,7 @@ def create_user(principal):
     bp,
     "GET",
     "/users/<user_id>",
-    scope=scopes.USERS_READ,
+    scope=USERS_READ,
     permission="users:read",
     tag="Users (staff)",
     summary="One member",
@@ -154,7 +154,7 @@ def get_user(principal, user_id: str):
     bp,
     "PUT",
     "/users/<user_id>",
-    scope=scopes.USERS_WRITE,
+    scope=USERS_WRITE,
     permission="users:write",
     tag="Users (staff)",
     summary="Change a member's role (needs roles:manage), plan or standing",
@@ -169,7 +169,7 @@ def update_user(principal, user_id: str):
     bp,
     "DELETE",
     "/users/<user_id>",
-    scope=scopes.USERS_WRITE,
+    scope=USERS_WRITE,
     permission="users:delete",
     tag="Users (staff)",
     summary="Delete a member and everything they own",

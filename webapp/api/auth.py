@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import g, request
+from flask import request
 from flask_login import current_user
 
 from webapp.api import scopes as scope_registry
@@ -113,7 +113,3 @@ def require_permission(principal: Principal, permission: str | None) -> None:
     """Staff routes: the member's role must grant ``permission``."""
     if permission and not principal.user.has_permission(permission):
         raise Forbidden("Your role does not allow this.", code="forbidden", details={"required_permission": permission})
-
-
-def current_principal() -> Principal | None:
-    return g.get("principal")

@@ -1,11 +1,12 @@
 """Declaring API routes: authentication, scope, and the metadata OpenAPI is built from.
 
-    @endpoint(bp, "GET", "/profile", scope=scopes.PROFILE_READ, summary="Your profile",
+    @endpoint(bp, "GET", "/profile", scope=PROFILE_READ, tag="Profile", summary="Your profile",
               response=schemas.PROFILE)
     def get_profile(principal): ...
 
 The view receives the authenticated ``Principal`` as its first argument. Every operation is
 recorded in ``OPERATIONS``, from which ``webapp.api.openapi`` builds the OpenAPI document.
+The scope and the tag are the ones a domain registers from its ``init_app``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, g, jsonify, make_response, request
+from flask import Blueprint, Flask, g, jsonify, make_response, request
 
 from webapp.api import scopes as scope_registry
 from webapp.api.auth import authenticate, require_permission, require_scope
-from webapp.api.ratelimit import auth_route_limit, caller_key, ip_key, limit_for_caller
+from webapp.api.ratelimit import PER_CALLER, Limit
 from webapp.api.strict_json import InvalidJSON
 from webapp.api.strict_json import loads as strict_loads
 from webapp.errors import ServiceError, ValidationFailed
@@ -44,9 +45,14 @@ class Operation:
     public: bool = False
     permission: str | None = None
     raw_response: dict[str, Any] | None = None  # documented without the {"data": ...} envelope
-    multipart: bool = False
+    files: dict[str, str] = field(default_factory=dict)  # multipart file parts: name -> description
     query: list[dict[str, Any]] = field(default_factory=list)
     errors: tuple[int, ...] = ()  # statuses beyond those every operation of its kind can answer
+
+    @property
+    def multipart(self) -> bool:
+        """The body is multipart/form-data (file parts), not JSON."""
+        return bool(self.files)
 
 
 OPERATIONS: list[Operation] = []
@@ -64,23 +70,27 @@ def endpoint(
     response: dict[str, Any] | None = None,
     status: int = 200,
     aliases: tuple[str, ...] = (),
-    multipart: bool = False,
+    files: dict[str, str] | None = None,
     query: list[dict[str, Any]] | None = None,
     public: bool = False,
     permission: str | None = None,
     errors: tuple[int, ...] = (),
+    limit: Limit = PER_CALLER,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a JSON route (and its documented aliases) on ``bp``.
 
-    Authenticated routes (the default) receive the ``Principal`` as first argument and share
-    one rate limit per caller; ``public`` routes (sign-up, sign-in, refresh) take no
-    credentials and share a stricter per-IP limit.
+    Authenticated routes (the default) receive the ``Principal`` as first argument; ``public``
+    routes (sign-up, sign-in, refresh) take no credentials. ``limit`` is the rate-limit policy
+    (``webapp.api.ratelimit``: ``PER_CALLER``, ``PER_IP`` or another ``Limit``); on
+    authenticated routes it is evaluated after authentication, so it can depend on the caller.
+    ``files`` names the file parts of a multipart body (name -> description); the route then
+    reads ``request.files`` and the document describes that body instead of JSON.
+    A route's scope and tag are checked once every domain has registered its own
+    (``check_operations``), since a route may use a scope another domain owns.
     """
-    if scope is not None and scope not in scope_registry.SCOPES:
-        raise ValueError(f"scope {scope!r} is not registered in webapp.api.scopes")
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        wrapped = _public(view) if public else _authenticated(view, scope, permission)
+        wrapped = _public(view, limit) if public else _authenticated(view, scope, permission, limit)
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])
         for number, alias in enumerate(aliases):
             bp.add_url_rule(alias, endpoint=f"{view.__name__}_alias{number}", view_func=wrapped, methods=[method])
@@ -97,7 +107,7 @@ def endpoint(
                 response=response,
                 status=status,
                 aliases=tuple(prefix + a for a in aliases),
-                multipart=multipart,
+                files=dict(files or {}),
                 query=query or [],
                 public=public,
                 permission=permission,
@@ -109,8 +119,26 @@ def endpoint(
     return decorator
 
 
-def _public(view: Callable[..., Any]) -> Callable[..., Any]:
-    limited = limiter.shared_limit(auth_route_limit, scope="api-auth", key_func=ip_key)(view)
+def check_operations(app: Flask) -> None:
+    """Refuse to start when a route of ``app`` needs a scope or a tag that no domain registered
+    (a typo, or a domain whose ``init_app`` forgot to)."""
+    from webapp.api.openapi import TAGS
+
+    for op in OPERATIONS:
+        if op.endpoint not in app.view_functions:
+            continue
+        if op.scope is not None and op.scope not in scope_registry.SCOPES:
+            raise ValueError(f"{op.endpoint}: scope {op.scope!r} is not registered (scopes.register_scopes)")
+        if op.tag not in TAGS:
+            raise ValueError(f"{op.endpoint}: OpenAPI tag {op.tag!r} is not registered (openapi.register_tag)")
+
+
+def _limited(view: Callable[..., Any], limit: Limit) -> Callable[..., Any]:
+    return limiter.shared_limit(limit.value, scope=limit.scope, key_func=limit.key)(view)
+
+
+def _public(view: Callable[..., Any], limit: Limit) -> Callable[..., Any]:
+    limited = _limited(view, limit)
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
@@ -125,7 +153,9 @@ def _public(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _authenticated(view: Callable[..., Any], scope: str | None, permission: str | None) -> Callable[..., Any]:
+def _authenticated(
+    view: Callable[..., Any], scope: str | None, permission: str | None, limit: Limit
+) -> Callable[..., Any]:
     @wraps(view)
     def checked(*args: Any, **kwargs: Any):
         failure = g.pop("auth_failure", None)
@@ -140,7 +170,7 @@ def _authenticated(view: Callable[..., Any], scope: str | None, permission: str 
 
     # The limit is evaluated inside this wrapper, after authentication, so it can depend on
     # the caller; unauthenticated attempts count against their IP.
-    limited = limiter.shared_limit(limit_for_caller, scope="api", key_func=caller_key)(checked)
+    limited = _limited(checked, limit)
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):

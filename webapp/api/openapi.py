@@ -67,11 +67,13 @@ def _success(op: Operation) -> dict[str, Any]:
 
 
 def _request_body(op: Operation) -> dict[str, Any] | None:
-    if op.multipart:
+    if op.files:
         schema = {
             "type": "object",
-            "required": ["avatar"],
-            "properties": {"avatar": {"type": "string", "format": "binary"}},
+            "required": list(op.files),
+            "properties": {
+                name: {"type": "string", "format": "binary", "description": text} for name, text in op.files.items()
+            },
         }
         return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     if op.body is None:
@@ -123,18 +125,26 @@ def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
     return operation
 
 
-# How the reference reads top to bottom: signing in first, staff and plumbing last.
-TAGS: dict[str, str] = {
-    "Auth": "Sign up and sign in without a browser; access and refresh tokens",
-    "Profile": "Your profile and avatar",
-    "CV": "Your CV document (headline, experience, education, skills, links)",
-    "Settings": "Appearance, workspace, region and privacy settings",
-    "Account": "Deleting your account",
-    "API keys": "Keys for your scripts and apps",
-    "Users (staff)": "Member management for staff roles",
-    "Health": "Service health for load balancers",
-    "Meta": "This document",
-}
+# Tags by name, in the order domains register them (``webapp.DOMAINS``): the reference reads
+# top to bottom that way, signing in first, staff and plumbing last.
+TAGS: dict[str, str] = {}
+
+NAMING = (
+    "Field names are snake_case (`first_name`, `avatar_url`), as in the rest of Folio, except "
+    "under `/api/v1/auth/*` (the Auth tag), which keeps the camelCase of the sign-in API it "
+    "was specified with (`accessToken`, `firstName`)."
+)
+
+
+def register_tag(name: str, description: str) -> None:
+    """Declare an OpenAPI tag (idempotent: every app registers it); a domain's routes use it."""
+    TAGS.setdefault(name, description)
+
+
+def served_operations() -> list[Operation]:
+    """The recorded operations whose view this app serves (a module can be imported without its
+    blueprint being registered, e.g. by a test)."""
+    return [op for op in OPERATIONS if op.endpoint in current_app.view_functions]
 
 
 def _tag_rank(tag: str) -> int:
@@ -144,7 +154,7 @@ def _tag_rank(tag: str) -> int:
 def build_spec() -> dict[str, Any]:
     """The whole document; every recorded operation and alias becomes a path item."""
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
+    for op in served_operations():
         paths.setdefault(_openapi_path(op.path), {})[op.method.lower()] = _operation(op)
         for alias in op.aliases:
             paths.setdefault(_openapi_path(alias), {})[op.method.lower()] = _operation(op, alias_of=op.path)
@@ -154,7 +164,7 @@ def build_spec() -> dict[str, Any]:
             "title": "Folio API",
             "version": "1.0.0",
             "description": "JSON API for Folio members, their scripts and apps. Authenticate with "
-            "`Authorization: Bearer <API key or access token>`.",
+            "`Authorization: Bearer <API key or access token>`. " + NAMING,
         },
         "servers": [{"url": "/"}],
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
@@ -241,8 +251,8 @@ def _curl(op: Operation, base: str) -> str:
     lines = [f"curl -X {op.method} {base}{path}"]
     if not op.public:
         lines.append('  -H "Authorization: Bearer $FOLIO_API_KEY"')
-    if op.multipart:
-        lines.append('  -F "avatar=@photo.jpg"')
+    if op.files:
+        lines.extend(f'  -F "{name}=@{name}.jpg"' for name in op.files)
     elif op.body is not None:
         lines.append('  -H "Content-Type: application/json"')
         lines.append(f"  -d '{json.dumps(example(op.body), ensure_ascii=False)}'")
@@ -254,7 +264,7 @@ def docs():
     """The API reference: every operation with its scope, body and a curl example."""
     base = current_app.config["BASE_URL"].rstrip("/")
     groups: dict[str, list[dict[str, Any]]] = {}
-    for op in sorted(OPERATIONS, key=lambda o: _tag_rank(o.tag)):
+    for op in sorted(served_operations(), key=lambda o: _tag_rank(o.tag)):
         groups.setdefault(op.tag, []).append(
             {
                 "op": op,

@@ -1,29 +1,27 @@
 """The registry of API scopes: one per domain and verb. Routes declare the scope they need;
 API keys hold a subset, chosen by their owner; sessions and access tokens hold them all.
-Later domains register their own scopes next to their routes with ``register``.
+
+Each domain registers its own scopes from its ``init_app`` with ``register_scopes``; the
+registry keeps them in the order they came (domains in ``webapp.DOMAINS`` order).
 """
 
 from __future__ import annotations
 
 SCOPES: dict[str, str] = {}
 
-
-def register(name: str, description: str) -> str:
-    """Declare a scope (idempotent) and return its name."""
-    SCOPES.setdefault(name, description)
-    return name
-
-
-PROFILE_READ = register("profile:read", "Read your profile, CV and settings")
-PROFILE_WRITE = register("profile:write", "Change your profile, CV, avatar and settings")
-ACCOUNT_DELETE = register("account:delete", "Delete your account")
-KEYS_READ = register("keys:read", "List your API keys")
-KEYS_MANAGE = register("keys:manage", "Create, change, regenerate and delete API keys")
-USERS_READ = register("users:read", "Staff: list and read members")
-USERS_WRITE = register("users:write", "Staff: create, change and delete members")
-
 # Scopes that only make sense for staff: the role permission a member needs to hold them.
-STAFF_SCOPES: dict[str, str] = {USERS_READ: "users:read", USERS_WRITE: "users:write"}
+STAFF_SCOPES: dict[str, str] = {}
+
+
+def register_scopes(scopes: dict[str, str], *, staff: dict[str, str] | None = None) -> None:
+    """Declare a domain's scopes, name -> description (idempotent: every app registers them).
+    ``staff`` maps those of them that are for staff to the role permission they need."""
+    for name, description in scopes.items():
+        SCOPES.setdefault(name, description)
+    for name, permission in (staff or {}).items():
+        if name not in scopes:
+            raise ValueError(f"staff scope {name!r} is not among the scopes registered with it")
+        STAFF_SCOPES.setdefault(name, permission)
 
 
 def available_to(user) -> dict[str, str]:
@@ -33,11 +31,3 @@ def available_to(user) -> dict[str, str]:
         for name, text in SCOPES.items()
         if name not in STAFF_SCOPES or user.has_permission(STAFF_SCOPES[name])
     }
-
-
-def grouped() -> dict[str, list[tuple[str, str]]]:
-    """Scopes by domain, for the checkboxes on the key form."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for name, description in SCOPES.items():
-        groups.setdefault(name.split(":")[0], []).append((name, description))
-    return groups

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from webapp.api import scopes
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
-from webapp.apikeys import schemas
+from webapp.apikeys import KEYS_MANAGE, KEYS_READ, schemas
 from webapp.apikeys import service as apikeys
 from webapp.pagination import LIST_PARAMS, page_size, window
 
@@ -28,7 +27,7 @@ def _ceiling(principal) -> apikeys.Ceiling | None:
     bp,
     "GET",
     "/api-keys",
-    scope=scopes.KEYS_READ,
+    scope=KEYS_READ,
     tag="API keys",
     summary="List your keys, newest first (never the secrets)",
     response=schemas.KEY_LIST_SCHEMA,
@@ -47,7 +46,7 @@ def list_keys(principal):
     bp,
     "POST",
     "/api-keys",
-    scope=scopes.KEYS_MANAGE,
+    scope=KEYS_MANAGE,
     tag="API keys",
     summary="Create a key; the response holds the secret, shown this once",
     body=schemas.CREATE_SCHEMA,
@@ -63,7 +62,7 @@ def create_key(principal):
     bp,
     "PATCH",
     "/api-keys/<key_id>",
-    scope=scopes.KEYS_MANAGE,
+    scope=KEYS_MANAGE,
     tag="API keys",
     summary="Rename, change permissions, rate limit or expiry, disable or enable",
     body=schemas.UPDATE_SCHEMA,
@@ -77,7 +76,7 @@ def update_key(principal, key_id: str):
     bp,
     "POST",
     "/api-keys/<key_id>/regenerate",
-    scope=scopes.KEYS_MANAGE,
+    scope=KEYS_MANAGE,
     tag="API keys",
     summary="New secret for the key; the old one stops working at once",
     response=schemas.KEY_WITH_SECRET_SCHEMA,
@@ -87,9 +86,7 @@ def regenerate_key(principal, key_id: str):
     return no_store(ok(schemas.key_json(key, secret)))
 
 
-@endpoint(
-    bp, "DELETE", "/api-keys/<key_id>", scope=scopes.KEYS_MANAGE, tag="API keys", summary="Delete a key", status=204
-)
+@endpoint(bp, "DELETE", "/api-keys/<key_id>", scope=KEYS_MANAGE, tag="API keys", summary="Delete a key", status=204)
 def delete_key(principal, key_id: str):
     apikeys.delete_key(principal.user, key_id)
     return no_content()

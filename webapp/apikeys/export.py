@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp.accounts.export import exporter, row_dict
 from webapp.apikeys.models import ApiKey
+from webapp.export import exporter, row_dict
 from webapp.extensions import db
 
 

@@ -2,11 +2,29 @@
 
 
 def init_app(app) -> None:
-    """Plug the domain into the app: its periodic jobs, dashboard card and getting-started step."""
+    """Plug the domain into the app: its tables, pages and API, OpenAPI tag, export files, CLI
+    command, periodic jobs, dashboard card and getting-started step."""
     from webapp import schedule
-    from webapp.auth import dashboard, tasks
+    from webapp.api.openapi import register_tag
+    from webapp.auth import (  # noqa: F401  (its tables for Alembic, its @exporter files)
+        api,
+        cli,
+        dashboard,
+        export,
+        models,
+        tasks,
+        views,
+    )
     from webapp.dashboard import add_card, add_step
 
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    register_tag(
+        "Auth",
+        "Sign up and sign in without a browser; access and refresh tokens. Unlike every other tag, "
+        "these routes use camelCase field names (`accessToken`, `firstName`), as their specification does.",
+    )
+    app.cli.add_command(cli.purge)
     schedule.every(app, tasks.purge_ended_sign_ins, cron="30 3 * * *")
     add_card(app, "security", "Security", dashboard.render_card, order=20)
     add_step(

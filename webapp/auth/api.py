@@ -11,8 +11,9 @@ from typing import Any
 from flask import Blueprint, request
 
 from webapp import limits, storage
-from webapp.api import scopes
+from webapp.accounts import PROFILE_READ
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
+from webapp.api.ratelimit import PER_IP
 from webapp.auth import access, devices, passwords
 from webapp.auth import service as auth
 from webapp.auth.models import User
@@ -119,6 +120,7 @@ def _string(body: dict[str, Any], name: str, required: bool = True) -> str:
     "/auth/register",
     public=True,
     scope=None,
+    limit=PER_IP,
     tag="Auth",
     aliases=("/auth/signup",),
     summary="Create an account and sign in",
@@ -145,6 +147,7 @@ def register():
     "/auth/login",
     public=True,
     scope=None,
+    limit=PER_IP,
     tag="Auth",
     aliases=("/auth/signin",),
     summary="Sign in with email and password",
@@ -170,6 +173,7 @@ def login():
     "/auth/refresh",
     public=True,
     scope=None,
+    limit=PER_IP,
     tag="Auth",
     summary="Trade a refresh token for a new pair (rotation)",
     body=REFRESH_BODY,
@@ -189,6 +193,7 @@ def refresh():
     "/auth/logout",
     public=True,
     scope=None,
+    limit=PER_IP,
     tag="Auth",
     aliases=("/auth/signout",),
     summary="Revoke a refresh token (and its family)",
@@ -204,7 +209,7 @@ def logout():
     bp,
     "GET",
     "/auth/me",
-    scope=scopes.PROFILE_READ,
+    scope=PROFILE_READ,
     tag="Auth",
     summary="The member behind the credential",
     response=ME_SCHEMA,

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp.accounts.export import before_export, exporter, row_dict
+from webapp.export import before_export, exporter, row_dict
 from webapp.extensions import db
 from webapp.usage import counter
 from webapp.usage.models import UsageMetric
