@@ -3,8 +3,9 @@
     .venv/bin/python bench/run.py [--duration 10] [--database-url URL] [--only NAME ...]
 
 Both servers run under ``bench/gunicorn.conf.py`` (2 workers x 4 threads) pinned to core 0;
-wrk (16 connections) runs on core 1. Folio gets a fresh database (PostgreSQL's ``folio_bench``
-when PostgreSQL answers on 127.0.0.1, otherwise a SQLite file), the demo member from
+wrk (16 connections) runs on core 1. Folio runs as in production: a fresh database (PostgreSQL's
+``folio_bench`` when PostgreSQL answers on 127.0.0.1, otherwise a SQLite file) and Redis (db 9,
+emptied) for rate limits, usage counters and jobs when it answers; the demo member from
 ``flask seed-demo``, a real sign-in and an API key. Each scenario prints requests/s, p50, p99
 and its ratio to hello-world measured in the same run. Needs ``wrk`` (apt-get install wrk).
 
@@ -83,7 +84,20 @@ def fresh_database(url: str | None, workdir: Path) -> str:
     return f"sqlite:///{workdir / 'bench.db'}"
 
 
-def folio_env(database_url: str, workdir: Path) -> dict[str, str]:
+def fresh_redis(url: str | None) -> str | None:
+    """Redis as in production (rate limits, usage counters, jobs), emptied; None without one."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = url or "redis://127.0.0.1:6379/9"
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except RedisError:
+        return None
+    return url
+
+
+def folio_env(database_url: str, redis_url: str | None, workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_", "REDIS_"))}
     env.update(
         FOLIO_ENV="production",
@@ -91,10 +105,13 @@ def folio_env(database_url: str, workdir: Path) -> dict[str, str]:
         DATABASE_URL=database_url,
         STORAGE_PATH=str(workdir / "uploads"),
         MAIL_OUTBOX_DIR=str(workdir / "outbox"),
-        RATELIMIT_STORAGE_URI="memory://",
         API_LIMIT_PER_MEMBER="10000000 per hour",  # measure the pages, not the limiter's refusals
         FLASK_APP="wsgi",
     )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:
+        env["RATELIMIT_STORAGE_URI"] = "memory://"
     return env
 
 
@@ -173,6 +190,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--database-url", help="Folio's database (default: fresh PostgreSQL or SQLite)")
+    parser.add_argument("--redis-url", help="Folio's Redis (default: db 9 on 127.0.0.1 when it answers)")
     parser.add_argument("--only", nargs="*", help="scenario names (substring match)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -181,7 +199,8 @@ def main() -> int:
         return 2
 
     workdir = Path(tempfile.mkdtemp(prefix="folio-bench-"))
-    env = folio_env(fresh_database(args.database_url, workdir), workdir)
+    env = folio_env(fresh_database(args.database_url, workdir), fresh_redis(args.redis_url), workdir)
+    print(f"Folio on {env['DATABASE_URL']} with {env.get('REDIS_URL', 'no Redis (in-memory limits)')}")
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True, capture_output=True)
     hello_port, folio_port = free_port(), free_port()
