@@ -1,4 +1,7 @@
-"""Flask CLI commands: demo data, roles, and an rq worker bound to this app."""
+"""Flask CLI commands: demo data, roles, and an rq worker bound to this app.
+
+A command that changes data is a unit of work (``unit_of_work.command``): it commits once at
+its end, or not at all when it fails."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from webapp import unit_of_work
 from webapp.extensions import db
 
 DEMO_EMAIL = "demo@example.com"
@@ -79,11 +83,11 @@ def ensure_roles() -> None:
     from webapp.auth.service import member_role
 
     member_role()
-    db.session.commit()
 
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
+    @unit_of_work.command
     def seed_demo():
         """Create the demo member (idempotent) and print the demo login."""
         ensure_roles()
@@ -93,6 +97,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("create-staff")
     @click.argument("email")
     @click.option("--role", type=click.Choice(["support", "admin"]), default="admin")
+    @unit_of_work.command
     def create_staff(email: str, role: str):
         """Give an existing member a staff role."""
         from webapp.auth.models import Role, User
@@ -102,31 +107,31 @@ def register_commands(app: Flask) -> None:
         if user is None:
             raise click.ClickException(f"No member with email {email}")
         user.role = db.session.scalar(sa.select(Role).where(Role.name == role))
-        db.session.commit()
         click.echo(f"{email} is now {role}")
 
     @app.cli.command("announce-expiring-keys")
+    @unit_of_work.command
     def announce_expiring_keys():
         """Warn owners of API keys that expire within a week (the scheduler runs it daily)."""
         from webapp.apikeys.tasks import announce_expiring_keys as announce
 
         count = announce()
-        db.session.commit()
         click.echo(f"Announced {count} expiring key(s).")
 
     @app.cli.command("purge")
     @click.option("--days", type=int, default=None, help="Keep ended sessions and tokens this long [30].")
     @click.option("--log-days", type=int, default=None, help="Keep the activity log this long [365].")
+    @unit_of_work.command
     def purge(days: int | None, log_days: int | None):
         """Delete ended sessions, dead refresh tokens and old activity (the scheduler runs it daily)."""
         from webapp.activity.tasks import purge_old_activity
         from webapp.auth.tasks import purge_ended_sign_ins
 
         counts = (*purge_ended_sign_ins(days), purge_old_activity(log_days))
-        db.session.commit()
         click.echo("Deleted {} sessions, {} refresh tokens, {} log entries.".format(*counts))
 
     @app.cli.command("flush-usage")
+    @unit_of_work.command
     def flush_usage():
         """Write buffered API-call counts to the database now."""
         from webapp.usage.counter import flush
