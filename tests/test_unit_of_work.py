@@ -72,6 +72,7 @@ def _probe_routes(app) -> None:
 
     probe.csrf_exempt = True  # it reads no cookie: nothing to forge
 
+
 @pytest.fixture(scope="module")
 def probe_app(_app):
     config = type("ProbeConfig", (), {k: v for k, v in _app.config.items() if k.isupper()})

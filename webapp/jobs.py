@@ -85,8 +85,8 @@ def _run_in_process(func: Callable[..., Any], args: tuple, kwargs: dict) -> None
 
 def execute(path: str, args: tuple, kwargs: dict) -> Any:
     """Entry point inside the worker: push an app context, then call the job function."""
-    if has_app_context():
-        return _resolve(path)(*args, **kwargs)
+    if has_app_context():  # `flask worker` runs jobs inside its command's app context
+        return run_job(_resolve(path), args, kwargs)
     global _worker_app
     if _worker_app is None:
         from webapp import create_app
