@@ -54,19 +54,19 @@ def init_app(app: Flask) -> None:
 
 
 def _begin_sqlite_transactions(engine: sa.Engine) -> None:
-    """Let SQLAlchemy, not the sqlite3 driver, begin transactions (SQLAlchemy's documented
-    recipe). The driver begins one only at the first write, so a SAVEPOINT taken before any
+    """Open SQLite's transaction before a savepoint when the sqlite3 driver has not yet.
+
+    The driver begins a transaction only at the first write, so a SAVEPOINT taken before any
     write (a sign-up's attempt, a profile change's slug check) would start SQLite's transaction
-    itself, and its release would commit the whole unit of work early."""
+    itself, and releasing it would commit everything so far: the unit of work would end early.
+    Reads before the first write stay outside a transaction, as before, so concurrent requests
+    of the development server do not hold read locks while they wait to write."""
 
-    @sa.event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection):
-        # On the driver's connection: a BEGIN is not one of the app's queries (tests count them).
-        connection.connection.driver_connection.execute("BEGIN")
+    @sa.event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(connection, _name):
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN")
 
 
 def _end_request(response: Response) -> Response:
