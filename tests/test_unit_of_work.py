@@ -239,3 +239,23 @@ def test_only_the_boundary_commits():
         if path not in BOUNDARY_MODULES and (lines := _commit_calls(path))
     }
     assert offenders == {}
+
+
+def test_a_refused_first_call_announces_the_key_once(app, client, make_user, notices, monkeypatch):
+    """The first-use claim stands although the call is refused (403), so the next refused call
+    does not announce the key a second time (before the buffered use counts reach the key)."""
+    import time
+
+    from webapp.usage import counter
+
+    monkeypatch.setitem(app.config, "USAGE_FLUSH_SECONDS", 3600)
+    monkeypatch.setattr(counter._local, "last_flush", time.monotonic())  # no flush during the test
+    user = make_user()
+    key, secret = make_key(user, ["profile:read"])
+    for _ in range(2):
+        response = client.get("/api/v1/api-keys", headers=bearer(secret))
+        assert response.status_code == 403
+    told = [notice for notice in notices(user) if "used for the first time" in notice]
+    assert len(told) == 1
+    db.session.rollback()
+    assert db.session.get(type(key), key.id).last_used_at is not None

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from webapp import unit_of_work
 from webapp.accounts.validation import clean_fields, integer, text
 from webapp.api import scopes as scope_registry
 from webapp.apikeys import keys
@@ -295,25 +296,31 @@ def authenticate(secret: str) -> ApiKey:
 
 
 def _announce(key: ApiKey) -> None:
-    """First use and coming expiry are told to the owner once each (atomic claim)."""
+    """First use and coming expiry are told to the owner once each (atomic claims). The claims
+    stand even when this call is then refused (a missing scope, a bad body), so a refused first
+    call is not announced again by the next one."""
     now = utcnow()
     if key.last_used_at is None and key.usage_count == 0:
-        claimed = db.session.execute(
-            sa.update(ApiKey)
-            .where(ApiKey.id == key.id, ApiKey.last_used_at.is_(None))
-            .values(last_used_at=now, updated_at=ApiKey.updated_at)
-        ).rowcount
-        if claimed:
-            notify(
-                key.user_id,
-                "API key used for the first time",
-                f"Your key “{key.name}” ({key.masked}) was just used for the first time.",
-                category="security",
-                metadata={"api_key_id": str(key.id)},
-            )
+        unit_of_work.record_anyway(_claim_first_use, key.id, key.user_id, f"“{key.name}” ({key.masked})")
     warn_days = current_app.config["API_KEY_EXPIRY_WARNING_DAYS"]
     if key.expires_at and key.expiry_notified_at is None and key.expires_at - now <= timedelta(days=warn_days):
-        announce_expiring([key.id])
+        unit_of_work.record_anyway(announce_expiring, [key.id])
+
+
+def _claim_first_use(key_id: uuid.UUID, user_id: uuid.UUID, label: str) -> None:
+    claimed = db.session.execute(
+        sa.update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.last_used_at.is_(None))
+        .values(last_used_at=utcnow(), updated_at=ApiKey.updated_at)
+    ).rowcount
+    if claimed:
+        notify(
+            user_id,
+            "API key used for the first time",
+            f"Your key {label} was just used for the first time.",
+            category="security",
+            metadata={"api_key_id": str(key_id)},
+        )
 
 
 def announce_expiring(key_ids: list[uuid.UUID] | None = None) -> int:
