@@ -38,7 +38,9 @@ def make_key(user, permissions=None, **fields) -> tuple[Any, str]:
         "permissions": list(scopes.available_to(user)) if permissions is None else permissions,
         **fields,
     }
-    return apikeys.create_key(user, data)
+    key, secret = apikeys.create_key(user, data)
+    db.session.commit()  # services flush; the factory is its own unit of work
+    return key, secret
 
 
 def bearer(secret: str) -> dict[str, str]:

@@ -106,6 +106,7 @@ def app(_app, smtp_server):
         from webapp.cli import ensure_roles
 
         ensure_roles()
+        db.session.commit()
     smtp_server.handler.clear()
     limiter.reset()
     ctx = _app.app_context()

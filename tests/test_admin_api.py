@@ -327,6 +327,7 @@ def test_staff_deletion_removes_the_avatar_file(app, client, admin_key, people):
     with app.test_request_context():  # the stored avatar's URL is built with url_for
         for person in (target, bystander):
             accounts.set_avatar(person, png_bytes(), max_bytes=5 * 1024 * 1024)
+        db.session.commit()  # services flush; this test is their unit of work
     avatar = storage.key_from_url(target.profile.avatar_url)
     kept = storage.key_from_url(bystander.profile.avatar_url)
     assert storage.exists(avatar)

@@ -387,6 +387,7 @@ def test_remove_account_takes_rows_and_files_without_a_password(client, member, 
     db.session.expire_all()
     avatar = storage.key_from_url(member.profile.avatar_url)
     accounts.remove_account(db.session.get(User, member.id))
+    db.session.commit()  # the files go once the removal commits (services only flush)
     db.session.expire_all()
     assert _rows_owned_by(member.id) == {} and not storage.exists(avatar)
     assert storage.exists(storage.key_from_url(other.profile.avatar_url))

@@ -152,7 +152,8 @@ def test_rq_cron_scheduler_enqueues_a_registered_job_that_a_real_worker_runs(
         [str(VENV_BIN / "flask"), "worker", "--burst"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert worker.returncode == 0, worker.stdout + worker.stderr
+    user_id = user.id  # read before the session goes: the requests' commits expired the row
     db.session.remove()
-    calls = db.session.scalar(sa.select(UsageMetric.api_calls).where(UsageMetric.user_id == user.id))
+    calls = db.session.scalar(sa.select(UsageMetric.api_calls).where(UsageMetric.user_id == user_id))
     assert calls == 3, worker.stdout + worker.stderr
     queue.empty()

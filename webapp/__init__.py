@@ -97,7 +97,9 @@ def register_request_hooks(app: Flask) -> None:
     from webapp.auth.login import register_login
     from webapp.errors import register_error_handlers
     from webapp.security import register_security_headers
+    from webapp.unit_of_work import init_app as register_unit_of_work
 
+    register_unit_of_work(app)  # first, so that its after_request hook (the commit) runs last
     register_login(app)
     register_error_handlers(app)
     register_security_headers(app)

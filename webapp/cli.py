@@ -1,12 +1,15 @@
 """App-wide Flask CLI commands: demo data, roles, an rq worker and the scheduler bound to this
-app. A domain's own commands live in ``webapp/<domain>/cli.py``, added by its ``init_app``."""
+app. A domain's own commands live in ``webapp/<domain>/cli.py``, added by its ``init_app``.
+
+A command that changes data is a unit of work (``unit_of_work.command``): it commits once at
+its end, or not at all when it fails."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 
-from webapp.extensions import db
+from webapp import unit_of_work
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "folio-demo-2026!"  # noqa: S105 (the documented demo login)
@@ -79,11 +82,11 @@ def ensure_roles() -> None:
     from webapp.auth.service import member_role
 
     member_role()
-    db.session.commit()
 
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
+    @unit_of_work.command
     def seed_demo():
         """Create the demo member (idempotent) and print the demo login."""
         ensure_roles()

@@ -143,19 +143,26 @@ def _tell_owner_sign_ins_paused(breached: RequestLimit) -> None:
     once = type(window)(1, window.multiples)
     if not limiter.limiter.hit(once, "sign-ins-paused", str(member.id)):
         return
+    from webapp import unit_of_work
+
+    # The attempt is refused (429), and the notice stands all the same.
+    unit_of_work.record_anyway(_record_sign_ins_paused, member.id, str(window))
+
+
+def _record_sign_ins_paused(user_id, window: str) -> None:
+    """Log the pause in the owner's activity and tell them (plain values: it runs after the
+    refused request's rollback)."""
     from webapp.activity import service as activity
-    from webapp.extensions import db
     from webapp.notify import notify
 
     activity.record(
         "login_limit",
         status="failure",
-        user_id=member.id,
+        user_id=user_id,
         message=f"account-wide sign-in limit reached ({window}): sign-ins from new devices paused",
     )
-    db.session.commit()
     notify(
-        member.id,
+        user_id,
         "Someone is trying to guess your password",
         "Many wrong passwords were tried for your Folio account from devices that have not signed in to "
         "it before, so we paused sign-ins from new devices for a while. Devices you have signed in from "
@@ -163,7 +170,7 @@ def _tell_owner_sign_ins_paused(breached: RequestLimit) -> None:
         type="warning",
         category="security",
         action_url="/settings/security",
-        metadata={"limit": str(window)},
+        metadata={"limit": window},
     )
 
 

@@ -72,13 +72,13 @@ def update_profile(user: User, changes: dict[str, Any]) -> Profile:
     if new_slug and new_slug != profile.slug and _slug_taken(new_slug, profile.id):
         errors.setdefault("slug", []).append(SLUG_TAKEN)
     _raise_if_errors(errors)
-    for name, value in cleaned.items():
-        setattr(profile, name, value)
     try:
-        db.session.commit()
+        with db.session.begin_nested():  # a lost slug race undoes this change alone
+            for name, value in cleaned.items():
+                setattr(profile, name, value)
+            db.session.flush()
     except sa.exc.IntegrityError:
-        # Another member took the slug between the check above and this commit.
-        db.session.rollback()
+        # Another member took the slug between the check above and this flush.
         raise ValidationFailed("Some fields need your attention.", details={"slug": [SLUG_TAKEN]}) from None
     return profile
 
@@ -101,7 +101,6 @@ def update_settings(user: User, changes: dict[str, Any]) -> UserSettings:
         setattr(user.settings, name, value)
     for name, value in cleaned_prefs.items():
         setattr(user.profile, name, value)
-    db.session.commit()
     return user.settings
 
 
@@ -126,7 +125,6 @@ def replace_cv(user: User, document: dict[str, Any]) -> dict[str, Any]:
     cleaned, errors = validation.clean_fields(document, validation.CV_FIELDS)
     _raise_if_errors(errors)
     user.profile.profile_data = {**empty_cv(), **cleaned}
-    db.session.commit()
     return user.profile.profile_data
 
 
@@ -139,7 +137,6 @@ def merge_cv(user: User, document: dict[str, Any]) -> dict[str, Any]:
 
 def clear_cv(user: User) -> None:
     user.profile.profile_data = empty_cv()
-    db.session.commit()
 
 
 # --- Avatar -------------------------------------------------------------------------------
@@ -161,13 +158,11 @@ def set_avatar(user: User, data: bytes, *, max_bytes: int) -> str:
     new_url = storage.save(key, image)
     storage.discard_unless_committed(key)
     _replace_avatar_url(user, new_url)
-    db.session.commit()
     return new_url
 
 
 def remove_avatar(user: User) -> None:
     _replace_avatar_url(user, None)
-    db.session.commit()
 
 
 def _replace_avatar_url(user: User, new_url: str | None) -> None:
@@ -217,4 +212,3 @@ def remove_account(user: User) -> None:
     db.session.execute(sa.delete(User).where(User.id == user.id))
     # The whole folder, not only the current avatar: no file of the member's outlives them.
     storage.delete_folder_after_commit(avatar_folder(user))
-    db.session.commit()

@@ -62,7 +62,6 @@ def recent(user_id: uuid.UUID, action: str, limit: int = 10) -> list[ActivityLog
 def purge(before: datetime) -> int:
     """Delete events older than ``before`` (the retention period)."""
     result = db.session.execute(sa.delete(ActivityLog).where(ActivityLog.created_at < before))
-    db.session.commit()
     return result.rowcount or 0
 
 

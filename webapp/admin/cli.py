@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from webapp import unit_of_work
 from webapp.extensions import db
 
 
@@ -13,6 +14,7 @@ from webapp.extensions import db
 @click.argument("email")
 @click.option("--role", type=click.Choice(["support", "admin"]), default="admin")
 @with_appcontext
+@unit_of_work.command
 def create_staff(email: str, role: str):
     """Give an existing member a staff role."""
     from webapp.auth.models import Role, User
@@ -23,5 +25,4 @@ def create_staff(email: str, role: str):
     if user is None:
         raise click.ClickException(f"No member with email {email}")
     user.role = db.session.scalar(sa.select(Role).where(Role.name == role))
-    db.session.commit()
     click.echo(f"{email} is now {role}")

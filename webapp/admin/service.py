@@ -166,7 +166,7 @@ def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: Use
             setattr(user, name, value)
     if changes.get("is_verified") and user.verified_at is None:
         user.verified_at = utcnow()
-    db.session.commit()
+    db.session.flush()
     if user.is_suspended or not user.is_active:
         sign_out_everywhere(user.id)
     return user

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from webapp import unit_of_work
 from webapp.accounts.validation import clean_fields, integer, text
 from webapp.api import scopes as scope_registry
 from webapp.apikeys import keys
@@ -187,12 +188,13 @@ def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None)
         last_four=keys.last_four(secret),
         **cleaned,
     )
-    db.session.add(key)
-    db.session.flush()
-    if db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id)) > MAX_KEYS_PER_MEMBER:
-        db.session.rollback()
-        raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
-    db.session.commit()
+    # The insert and the count run in a savepoint, so a refusal undoes the insert alone; the
+    # lock above is the outer transaction's and holds until the request commits or rolls back.
+    with db.session.begin_nested():
+        db.session.add(key)
+        db.session.flush()
+        if db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id)) > MAX_KEYS_PER_MEMBER:
+            raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
     return key, secret
 
 
@@ -208,19 +210,17 @@ def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any], cei
         cleaned.get("rate_limit"),
         ("expires_at" in cleaned, cleaned.get("expires_at")),
     )
+    result = {name: cleaned.get(name, getattr(key, name)) for name in ("status", "permissions", "rate_limit")}
+    result["expires_at"] = cleaned["expires_at"] if "expires_at" in cleaned else key.expires_at
+    if result["status"] == "active":
+        # What matters is the key that results: a narrow key may rename or disable a stronger
+        # one, but not re-enable it or extend its life. Checked before anything changes, so a
+        # refusal leaves the key as it was.
+        _within(ceiling, result["permissions"], result["rate_limit"], (True, result["expires_at"]))
     for name, value in cleaned.items():
         setattr(key, name, value)
-    if key.status == "active":
-        # What matters is the key that results: a narrow key may rename or disable a stronger
-        # one, but not re-enable it or extend its life.
-        try:
-            _within(ceiling, key.permissions, key.rate_limit, (True, key.expires_at))
-        except Forbidden:
-            db.session.rollback()
-            raise
     if "expires_at" in cleaned:
         key.expiry_notified_at = None
-    db.session.commit()
     return key
 
 
@@ -228,7 +228,6 @@ def toggle_status(user: User, key_id: uuid.UUID | str) -> ApiKey:
     """Disable an active key (it stops working at once) or enable a disabled one."""
     key = get_key(user, key_id)
     key.status = "disabled" if key.status == "active" else "active"
-    db.session.commit()
     return key
 
 
@@ -241,7 +240,7 @@ def regenerate_key(user: User, key_id: uuid.UUID | str, ceiling: Ceiling | None 
     _within(ceiling, key.permissions, key.rate_limit, (True, key.expires_at))
     secret = keys.generate()
     key.key_hash, key.last_four = keys.digest(secret), keys.last_four(secret)
-    db.session.commit()
+    db.session.flush()
     return key, secret
 
 
@@ -250,7 +249,7 @@ def delete_key(user: User, key_id: uuid.UUID | str) -> str:
     key = get_key(user, key_id)
     name = key.name
     db.session.delete(key)
-    db.session.commit()
+    db.session.flush()
     return name
 
 
@@ -268,7 +267,6 @@ def revoke_all(user: User) -> int:
         .values(status="disabled", updated_at=now)
         .execution_options(synchronize_session="fetch")
     ).rowcount
-    db.session.commit()
     if count:
         notify(
             user.id,
@@ -303,26 +301,31 @@ def authenticate(secret: str) -> tuple[ApiKey, User]:
 
 
 def _announce(key: ApiKey) -> None:
-    """First use and coming expiry are told to the owner once each (atomic claim)."""
+    """First use and coming expiry are told to the owner once each (atomic claims). The claims
+    stand even when this call is then refused (a missing scope, a bad body), so a refused first
+    call is not announced again by the next one."""
     now = utcnow()
     if key.last_used_at is None and key.usage_count == 0:
-        claimed = db.session.execute(
-            sa.update(ApiKey)
-            .where(ApiKey.id == key.id, ApiKey.last_used_at.is_(None))
-            .values(last_used_at=now, updated_at=ApiKey.updated_at)
-        ).rowcount
-        db.session.commit()
-        if claimed:
-            notify(
-                key.user_id,
-                "API key used for the first time",
-                f"Your key “{key.name}” ({key.masked}) was just used for the first time.",
-                category="security",
-                metadata={"api_key_id": str(key.id)},
-            )
+        unit_of_work.record_anyway(_claim_first_use, key.id, key.user_id, f"“{key.name}” ({key.masked})")
     warn_days = current_app.config["API_KEY_EXPIRY_WARNING_DAYS"]
     if key.expires_at and key.expiry_notified_at is None and key.expires_at - now <= timedelta(days=warn_days):
-        announce_expiring([key.id])
+        unit_of_work.record_anyway(announce_expiring, [key.id])
+
+
+def _claim_first_use(key_id: uuid.UUID, user_id: uuid.UUID, label: str) -> None:
+    claimed = db.session.execute(
+        sa.update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.last_used_at.is_(None))
+        .values(last_used_at=utcnow(), updated_at=ApiKey.updated_at)
+    ).rowcount
+    if claimed:
+        notify(
+            user_id,
+            "API key used for the first time",
+            f"Your key {label} was just used for the first time.",
+            category="security",
+            metadata={"api_key_id": str(key_id)},
+        )
 
 
 def announce_expiring(key_ids: list[uuid.UUID] | None = None) -> int:
@@ -357,5 +360,4 @@ def announce_expiring(key_ids: list[uuid.UUID] | None = None) -> int:
                 metadata={"api_key_id": str(key.id)},
             )
             count += 1
-    db.session.commit()
     return count

@@ -28,6 +28,7 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import OctKey
 
+from webapp import unit_of_work
 from webapp.auth.models import RefreshToken, User
 from webapp.errors import Unauthorized
 from webapp.extensions import db
@@ -134,7 +135,6 @@ def issue_pair(user: User, device: str | None = None) -> TokenPair:
     """A fresh access token and the first refresh token of a new family (at sign-in)."""
     family_id = uuid.uuid4()
     refresh = _new_refresh_token(user.id, family_id, device)
-    db.session.commit()
     access, ttl = issue_access_token(user, family_id)
     return TokenPair(access, refresh, ttl)
 
@@ -153,9 +153,8 @@ def rotate(raw_refresh: str, device: str | None = None) -> tuple[User, TokenPair
             "reused). Sign in again.",
             code="refresh_token_revoked",
         )
-    if row.used_at is not None:
-        _revoke_family(row.family_id)
-        db.session.commit()
+    if row.used_at is not None:  # the answer is a refusal, and the family stays revoked
+        unit_of_work.record_anyway(_revoke_family, row.family_id)
         raise Unauthorized(
             "This refresh token was already used; every session it belongs to is now signed out. Sign in again.",
             code="refresh_token_reused",
@@ -168,7 +167,6 @@ def rotate(raw_refresh: str, device: str | None = None) -> tuple[User, TokenPair
     row.used_at = now
     family_id = row.family_id
     refresh = _new_refresh_token(user.id, family_id, device)
-    db.session.commit()
     access, ttl = issue_access_token(user, family_id)
     return user, TokenPair(access, refresh, ttl)
 
@@ -186,7 +184,6 @@ def revoke(raw_refresh: str) -> None:
     row = db.session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == _hash(raw_refresh or "")))
     if row is not None:
         _revoke_family(row.family_id)
-        db.session.commit()
 
 
 def live_count(user_id: uuid.UUID) -> int:
@@ -209,7 +206,6 @@ def revoke_all_for(user_id: uuid.UUID) -> None:
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    db.session.commit()
 
 
 def purge(before: datetime) -> int:
@@ -222,5 +218,4 @@ def purge(before: datetime) -> int:
     )
     ended = sa.or_(RefreshToken.revoked_at < before, RefreshToken.expires_at < before)
     result = db.session.execute(sa.delete(RefreshToken).where(ended, RefreshToken.family_id.not_in(alive)))
-    db.session.commit()
     return result.rowcount or 0

@@ -17,9 +17,6 @@ def sign_in(user: User, *, remember: bool) -> None:
     """Start a fresh server-side session; the old cookie contents are dropped (fixation)."""
     session.clear()
     sessions.start(user, remember=remember, ip=client_ip(), user_agent=request.user_agent.string)
-    from webapp.extensions import db
-
-    db.session.commit()
     login_user(user, remember=remember)
     session.permanent = remember
 

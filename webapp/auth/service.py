@@ -1,7 +1,8 @@
 """Sign-up, sign-in, verification, password reset, password and email changes.
 
-Services take plain values, enforce the rules, commit, and raise ``ServiceError``s; they never
-read the request. Callers pass the client's IP and user agent where a rule needs them.
+Services take plain values, enforce the rules, flush (the request or job that calls them
+commits: ``webapp.unit_of_work``) and raise ``ServiceError``s; they never read the request.
+Callers pass the client's IP and user agent where a rule needs them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, has_request_context
 from sqlalchemy.exc import IntegrityError
 
-from webapp import mail
+from webapp import mail, unit_of_work
 from webapp.activity import service as activity
 from webapp.auth import passwords, sessions, tokens
 from webapp.auth.models import MEMBER_ROLE, Role, User
@@ -221,7 +222,6 @@ def _create_member(email: str, password: str, display_name: str, profile: dict[s
             if constraint != SLUG_CONSTRAINT:
                 raise
         else:
-            db.session.commit()
             return user
     message = "Many people with this name are signing up right now. Try again in a moment."
     raise Conflict(message, details={"display_name": [message]})
@@ -231,8 +231,9 @@ def authenticate(email: str, password: str, *, ip: str | None = None, user_agent
     """The member whose credentials these are; one answer for unknown email and bad password."""
     user = find_by_email(lookup_key(email))
     if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
-        if user is not None:
-            activity.record(
+        if user is not None:  # the answer is a refusal, and the attempt is still on record
+            unit_of_work.record_anyway(
+                activity.record,
                 "login",
                 status="failure",
                 user_id=user.id,
@@ -240,7 +241,6 @@ def authenticate(email: str, password: str, *, ip: str | None = None, user_agent
                 user_agent=user_agent,
                 message="wrong password",
             )
-            db.session.commit()
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     if user.is_suspended:
         reason = f" Reason: {user.suspended_reason}." if user.suspended_reason else ""
@@ -251,7 +251,6 @@ def authenticate(email: str, password: str, *, ip: str | None = None, user_agent
         user.password_hash = passwords.hash_password(password)
     user.last_login = utcnow()
     activity.record("login", user_id=user.id, ip_address=ip, user_agent=user_agent)
-    db.session.commit()
     return user
 
 
@@ -292,7 +291,6 @@ def verify_email(token: str) -> User:
         raise tokens.TokenInvalid("This link was already used.", code="token_used")
     user.is_verified = True
     user.verified_at = utcnow()
-    db.session.commit()
     return user
 
 
@@ -345,7 +343,6 @@ def reset_password(token: str, new_password: str, confirm: str | None = None) ->
     # Following a mailed link proves the inbox, so the address counts as verified.
     if not user.is_verified:
         user.is_verified, user.verified_at = True, utcnow()
-    db.session.commit()
     sign_out_everywhere(user.id)
     _announce_reset(user)
     return user
@@ -414,8 +411,10 @@ def require_password(user: User, password: Any, field: str = "current_password",
     if not isinstance(password, str) or not password:
         raise ValidationFailed("Enter your password to confirm.", details={field: ["Enter your password."]})
     if not passwords.verify_password(user.password_hash, password):
-        activity.record(purpose, status="failure", user_id=user.id, message="wrong password")
-        db.session.commit()
+        # The answer is a refusal, and the guess is still on record.
+        unit_of_work.record_anyway(
+            activity.record, purpose, status="failure", user_id=user.id, message="wrong password"
+        )
         if has_request_context():
             g.wrong_password = True
         raise WrongPassword("Your password is not correct.", details={field: ["This is not your password."]})
@@ -432,7 +431,6 @@ def change_password(user: User, current_password: str, new_password: str, *, kee
     check_password(new_password, email=user.email, names=(user.profile.display_name,), field="new_password")
     _set_password(user, new_password)
     activity.record("password_change", user_id=user.id)
-    db.session.commit()
     sign_out_everywhere(user.id, except_token=keep_token)
 
 
@@ -447,6 +445,5 @@ def request_email_change(user: User, new_email: str, password: str) -> str:
         message = "Another account uses this email."
         raise Conflict(message, details={"new_email": [message]})
     user.pending_email = new_email
-    db.session.commit()
     send_verification(user, email=new_email)
     return new_email

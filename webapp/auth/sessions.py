@@ -63,14 +63,12 @@ def resolve(token: str) -> User | None:
     idle, _ = _lifetimes(row.remember)
     if now >= row.expires_at or now - row.last_seen_at > idle:
         row.revoked_at = now
-        db.session.commit()
         return None
     user = db.session.get(User, row.user_id)
     if user is None or not user.is_active or user.is_suspended:
         return None
     if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
-        db.session.commit()
     user.current_session_token = token
     return user
 
@@ -84,7 +82,6 @@ def revoke(token: str | None) -> None:
         .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    db.session.commit()
 
 
 def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
@@ -101,7 +98,6 @@ def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
         sa.select(sa.func.count()).select_from(UserSession).where(*where, UserSession.expires_at > now, _not_idle(now))
     )
     db.session.execute(sa.update(UserSession).where(*where).values(revoked_at=now))
-    db.session.commit()
     return live or 0
 
 
@@ -141,5 +137,4 @@ def purge(before: datetime) -> int:
     result = db.session.execute(
         sa.delete(UserSession).where(sa.or_(UserSession.revoked_at < before, UserSession.expires_at < before))
     )
-    db.session.commit()
     return result.rowcount or 0

@@ -22,7 +22,7 @@ from webapp.auth.forms import (
 from webapp.auth.login import sign_in, sign_out
 from webapp.auth.tokens import TokenInvalid
 from webapp.errors import ServiceError
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect, is_htmx, render
 from webapp.pagination import page_size
@@ -61,7 +61,6 @@ def register():
         else:
             sign_in(user, remember=False)
             activity.record("login", user_id=user.id, message="signed up")
-            db.session.commit()
             flash("Welcome to Folio! We sent you a link to confirm your email.", "success")
             return devices.remember(redirect(url_for("dashboard.index"), 303), user.id)
     return render_template("auth/register.html", form=form), 422 if form.errors else 200

@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from webapp import unit_of_work
+
 
 @click.command("flush-usage")
 @with_appcontext
+@unit_of_work.command
 def flush_usage():
     """Write buffered API-call counts to the database now."""
     from webapp.usage.counter import flush

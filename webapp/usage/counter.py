@@ -18,6 +18,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import current_app
 
+from webapp import unit_of_work
 from webapp.extensions import db
 from webapp.jobs import enqueue, redis_connection
 from webapp.timeutil import utcnow
@@ -63,7 +64,8 @@ def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None) -> 
         pipe.execute()
         interval = max(1, int(current_app.config["USAGE_FLUSH_SECONDS"]))
         if current_app.config["USAGE_FLUSH_SECONDS"] == 0 or connection.set(FLUSH_LOCK, 1, nx=True, ex=interval):
-            enqueue(flush)
+            # A refused call counts too: the flush is queued whether or not the request commits.
+            unit_of_work.record_anyway(enqueue, flush)
         return
     with _local.lock:
         _local.calls[day_field] += 1
@@ -71,8 +73,8 @@ def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None) -> 
             _local.key_uses[str(api_key_id)] += 1
             _local.key_last[str(api_key_id)] = now
         due = time.monotonic() - _local.last_flush >= current_app.config["USAGE_FLUSH_SECONDS"]
-    if due:
-        flush()
+    if due:  # once the request has ended, whichever way: a refused call counts too
+        unit_of_work.record_anyway(flush)
 
 
 class PendingUse(NamedTuple):
@@ -134,7 +136,6 @@ def flush() -> None:
         _add_api_calls(uuid.UUID(user_id), date.fromisoformat(day), count)
     for key_id, count in key_uses.items():
         _add_key_uses(uuid.UUID(key_id), count, key_last.get(key_id))
-    db.session.commit()
 
 
 def _add_api_calls(user_id: uuid.UUID, day: date, count: int) -> None:
