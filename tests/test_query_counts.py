@@ -65,3 +65,12 @@ def test_an_api_key_call_is_one_query(app, client, make_user, monkeypatch):
         assert client.get("/api/v1/profile", headers=bearer(secret)).status_code == 200
     assert len(statements) == 1, "\n\n".join(statements)
     assert statements[0].lstrip().upper().startswith("SELECT")
+
+
+def test_a_signed_in_page_loads_session_and_member_in_one_query(app, client, member):
+    """/settings needs the session row and the member (profile, settings, role): one SELECT."""
+    assert client.get("/settings").status_code == 200
+    db.session.remove()
+    with count_queries() as statements:
+        assert client.get("/settings").status_code == 200
+    assert len(statements) == 1, "\n\n".join(statements)

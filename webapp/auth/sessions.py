@@ -56,16 +56,24 @@ def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None)
 
 def resolve(token: str) -> User | None:
     """The member behind a live session token, or None; touches ``last_seen_at`` sparingly."""
-    row = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == hash_token(token)))
-    if row is None or row.revoked_at is not None:
+    # The member (with profile, settings and role) comes in the same query: every signed-in
+    # page needs both, and this is the one query a page like /settings makes.
+    found = db.session.execute(
+        sa.select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == hash_token(token))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None:
         return None
     now = utcnow()
     idle, _ = _lifetimes(row.remember)
     if now >= row.expires_at or now - row.last_seen_at > idle:
         row.revoked_at = now
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.is_active or user.is_suspended:
+    if not user.is_active or user.is_suspended:
         return None
     if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
