@@ -8,5 +8,4 @@ from webapp.auth.models import User
 def has_key(member: User) -> bool:
     from webapp.apikeys import service as apikeys
 
-    _, total = apikeys.list_keys(member, limit=0)
-    return total > 0
+    return apikeys.count_keys(member) > 0

@@ -145,10 +145,14 @@ def _within(
 def list_keys(user: User, *, limit: int, offset: int = 0) -> tuple[list[ApiKey], int]:
     """One window of the member's keys, newest first, and how many there are; uses still in
     the buffer are counted in (nothing is written)."""
-    mine = sa.select(ApiKey).where(ApiKey.user_id == user.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(mine.subquery()))
-    query = mine.order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
-    return _with_pending(list(db.session.scalars(query))), total
+    query = sa.select(ApiKey).where(ApiKey.user_id == user.id)
+    query = query.order_by(ApiKey.created_at.desc(), ApiKey.id).limit(limit).offset(offset)
+    return _with_pending(list(db.session.scalars(query))), count_keys(user)
+
+
+def count_keys(user: User) -> int:
+    """How many keys the member has, whatever their status."""
+    return db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id)) or 0
 
 
 def _with_pending(found: list[ApiKey]) -> list[ApiKey]:
@@ -193,7 +197,7 @@ def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None)
     with db.session.begin_nested():
         db.session.add(key)
         db.session.flush()
-        if db.session.scalar(sa.select(sa.func.count()).where(ApiKey.user_id == user.id)) > MAX_KEYS_PER_MEMBER:
+        if count_keys(user) > MAX_KEYS_PER_MEMBER:
             raise ValidationFailed(f"You can have at most {MAX_KEYS_PER_MEMBER} keys. Delete one first.")
     return key, secret
 

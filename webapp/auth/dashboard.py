@@ -20,7 +20,7 @@ def render_card(member: User) -> str:
     return render_template(
         "auth/_dashboard_card.html",
         member=member,
-        browsers=len(sessions.active(member.id, limit=100)),
+        browsers=sessions.active_count(member.id),
         api_apps=access.live_count(member.id),
         failed_sign_ins=activity.count_since(member.id, "login", since, status="failure"),
         window_days=FAILED_SIGN_IN_WINDOW.days,

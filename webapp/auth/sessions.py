@@ -99,12 +99,9 @@ def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
     revoked too, but the member never counted them as signed in).
     """
     now = utcnow()
-    where = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None)]
-    if except_token:
-        where.append(UserSession.token_hash != hash_token(except_token))
-    live = db.session.scalar(
-        sa.select(sa.func.count()).select_from(UserSession).where(*where, UserSession.expires_at > now, _not_idle(now))
-    )
+    others = [UserSession.token_hash != hash_token(except_token)] if except_token else []
+    live = db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(*_live(user_id, now), *others))
+    where = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None), *others]
     db.session.execute(sa.update(UserSession).where(*where).values(revoked_at=now))
     return live or 0
 
@@ -119,21 +116,25 @@ def _not_idle(now):
     )
 
 
-def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
-    """The member's live sessions (not revoked, expired or idle), most recently seen first."""
-    now = utcnow()
-    query = (
-        sa.select(UserSession)
-        .where(
-            UserSession.user_id == user_id,
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            _not_idle(now),
-        )
-        .order_by(UserSession.last_seen_at.desc())
-        .limit(limit)
+def _live(user_id: uuid.UUID, now: datetime) -> tuple:
+    """SQL for a member's live sessions: not revoked, expired or idle."""
+    return (
+        UserSession.user_id == user_id,
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > now,
+        _not_idle(now),
     )
-    return list(db.session.scalars(query))
+
+
+def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
+    """The member's live sessions, most recently seen first."""
+    query = sa.select(UserSession).where(*_live(user_id, utcnow())).order_by(UserSession.last_seen_at.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def active_count(user_id: uuid.UUID) -> int:
+    """How many browsers the member is signed in on."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(*_live(user_id, utcnow()))) or 0
 
 
 def is_current(row: UserSession, token: str | None) -> bool:

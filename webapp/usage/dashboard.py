@@ -34,7 +34,7 @@ def render_card(member: User) -> str:
     from webapp.apikeys import service as apikeys
 
     history = daily_api_calls(member.id)
-    _, key_count = apikeys.list_keys(member, limit=0)
+    key_count = apikeys.count_keys(member)
     return render_template(
         "usage/_dashboard_card.html",
         history=history,
