@@ -169,7 +169,7 @@ def make_user(app):
         email: str | None = None, password: str = PASSWORD, name: str = "Test Member", verified: bool = True, **changes
     ):
         email = email or f"member{next(counter)}@example.com"
-        user = auth.register(email, password, name, send_mail=False)
+        user = auth.register({"email": email, "password": password, "display_name": name}, send_mail=False)
         if verified:
             user.is_verified, user.verified_at = True, utcnow()
         for key, value in changes.items():

@@ -575,7 +575,9 @@ def test_simultaneous_sign_ups_with_one_email_give_one_account(app):
             barrier.wait()
             try:
                 with unit_of_work.unit():  # each sign-up commits on its own, as its request would
-                    auth_service.register("race@example.com", PASSWORD, "Racer", send_mail=False)
+                    auth_service.register(
+                        {"email": "race@example.com", "password": PASSWORD, "display_name": "Racer"}, send_mail=False
+                    )
                 outcomes.append("created")
             except Conflict:
                 outcomes.append("conflict")

@@ -123,7 +123,9 @@ def test_a_new_domain_plugs_in_from_its_init_app(fresh_app):
     from webapp.export import build_zip
 
     ensure_roles()
-    user = auth.register("new@example.com", "correct-horse-battery-staple", "New", send_mail=False)
+    user = auth.register(
+        {"email": "new@example.com", "password": "correct-horse-battery-staple", "display_name": "New"}, send_mail=False
+    )
     _, secret = apikeys.create_key(user, {"name": "Script", "permissions": ["throwaway:read"]})
     db.session.commit()
     client = fresh_app.test_client()

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from flask_login import AnonymousUserMixin
 
-from webapp.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, last_page, page_number, page_size, window
+from webapp.pagination import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ListQuery,
+    last_page,
+    page_number,
+    page_size,
+    window,
+)
 
 
 def test_member_setting_is_the_size(make_user):
@@ -34,11 +42,15 @@ def test_size_stays_within_bounds(make_user):
 def test_window_and_page_helpers():
     from webapp.errors import ValidationFailed
 
-    assert window(None, None, default_limit=7) == (7, 0)
-    assert window("30", "60", default_limit=7) == (30, 60)
-    for limit, offset in (("0", None), ("101", None), ("x", None), (None, "-1"), (None, str(10**30))):
+    def read(**args):
+        return window(ListQuery.read({k: v for k, v in args.items() if v is not None}), default_limit=7)
+
+    assert read() == (7, 0)
+    assert read(limit="", offset="") == (7, 0)
+    assert read(limit="30", offset="60", _="cache-buster") == (30, 60)
+    for limit, offset in (("0", None), ("101", None), ("x", None), ("1.5", None), (None, "-1"), (None, str(10**30))):
         with pytest.raises(ValidationFailed):
-            window(limit, offset, default_limit=7)
+            read(limit=limit, offset=offset)
     assert [page_number(v) for v in (None, "", "x", "-3", "2")] == [1, 1, 1, 1, 2]
     assert [last_page(total, 5) for total in (0, 5, 6, 12)] == [1, 1, 2, 3]
 

@@ -230,5 +230,6 @@ def test_the_documented_limits_are_the_rules(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     for path in ("/api/v1/auth/register", "/api/v1/users"):
         schema = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
         password = schema["properties"]["password"]
         assert (password["minLength"], password["maxLength"]) == (passwords.MIN_LENGTH, passwords.MAX_LENGTH)

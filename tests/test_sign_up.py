@@ -63,9 +63,10 @@ def test_sign_up_api_names_every_problem_at_once(client, path):
     body = {"email": "not-an-email", "password": "short", "phone": "call me maybe", "displayName": "x" * 101}
     error = assert_json_error(client.post(path, json=body), 422, "validation_failed")
     assert error["message"] == "Some fields need your attention."
-    assert set(error["details"]) == {"email", "password", "phone", "display_name"}
+    # Each problem is named as the field was sent (seed 004's camelCase).
+    assert set(error["details"]) == {"email", "password", "phone", "displayName"}
     assert error["details"]["password"] == ["Use at least 10 characters."]
-    assert error["details"]["display_name"] == ["At most 100 characters."]
+    assert error["details"]["displayName"] == ["At most 100 characters."]
     missing = assert_json_error(client.post(path, json={}), 422, "validation_failed")
     assert missing["details"] == {"email": ["Enter your email address."], "password": ["Enter a password."]}
     assert user_count() == 0
@@ -173,4 +174,4 @@ def test_nul_in_the_display_name_is_refused_not_a_500(client):
     body = {"email": "nul@example.com", "password": "a-long-unusual-passphrase-x", "displayName": "Ana\u0000"}
     response = client.post("/api/v1/auth/register", json=body)
     assert response.status_code == 422
-    assert response.get_json()["error"]["details"]["display_name"] == ["Contains a character that is not allowed."]
+    assert response.get_json()["error"]["details"]["displayName"] == ["Contains a character that is not allowed."]

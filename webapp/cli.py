@@ -23,7 +23,7 @@ def seed_demo_member() -> bool:
 
     if auth.find_by_email(DEMO_EMAIL) is not None:
         return False
-    user = auth.register(DEMO_EMAIL, DEMO_PASSWORD, "Sarah Lee", send_mail=False)
+    user = auth.register({"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "display_name": "Sarah Lee"}, send_mail=False)
     user.is_verified, user.verified_at = True, utcnow()
     accounts.update_profile(
         user,

@@ -1,13 +1,19 @@
 """List sizes: the member's ``items_per_page`` setting is the one source for every member list.
 
 Pages pass the signed-in member: ``sessions.active(user.id, limit=page_size(user))`` for a list
-shown whole but capped; paged lists use ``page_number`` and ``last_page``; API lists take
-``limit``/``offset`` through ``window`` (documented by ``LIST_PARAMS``).
+shown whole but capped; paged lists use ``page_number`` and ``last_page``; API lists read
+``limit``/``offset`` with their ``ListQuery`` contract and ``window``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from pydantic import ConfigDict
+
+from webapp import rules
+from webapp.contracts import Contract
 
 DEFAULT_PAGE_SIZE = 20
 MIN_PAGE_SIZE = 5
@@ -28,28 +34,25 @@ def page_size(user: Any = None) -> int:
 MAX_OFFSET = 1_000_000
 
 
-def window(limit: Any, offset: Any, *, default_limit: int) -> tuple[int, int]:
-    """``limit`` and ``offset`` query values checked (API lists): whole numbers in range, or a
-    422 naming the parameter."""
-    from webapp.accounts.validation import whole_number  # the API's one integer rule (it imports this module)
-    from webapp.errors import ValidationFailed
+class ListQuery(Contract):
+    """The query string of every API list; a list with filters extends it. Parameters it does
+    not know are ignored (a cache-busting ``_=…`` must not break a call)."""
 
-    errors: dict[str, list[str]] = {}
-    values: dict[str, int] = {}
-    for name, raw, default, low, high in (
-        ("limit", limit, default_limit, 1, MAX_PAGE_SIZE),
-        ("offset", offset, 0, 0, MAX_OFFSET),
-    ):
-        try:
-            values[name] = default if raw in (None, "") else whole_number(raw)
-        except ValueError:
-            errors[name] = ["Must be a whole number."]
-            continue
-        if not low <= values[name] <= high:
-            errors[name] = [f"Between {low} and {high:,}."]
-    if errors:
-        raise ValidationFailed("Invalid list parameters.", details=errors)
-    return values["limit"], values["offset"]
+    model_config = ConfigDict(extra="ignore")
+
+    limit: rules.QueryInteger(1, MAX_PAGE_SIZE, description="Defaults to your items-per-page setting") = None
+    offset: rules.QueryInteger(0, MAX_OFFSET, description="How many to skip (0 by default)") = None
+
+    @classmethod
+    def read(cls, args: Mapping[str, str]) -> dict[str, Any]:
+        """The query string's parameters, cleaned; an empty value counts as not given."""
+        given = {name: value for name, value in args.items() if value != ""}
+        return cls.clean(given, message="Invalid list parameters.")
+
+
+def window(query: Mapping[str, Any], *, default_limit: int) -> tuple[int, int]:
+    """``limit`` and ``offset`` of a cleaned ``ListQuery``, with their defaults."""
+    return query.get("limit") or default_limit, query.get("offset") or 0
 
 
 def page_number(raw: Any) -> int:
@@ -63,15 +66,3 @@ def page_number(raw: Any) -> int:
 def last_page(total: int, size: int) -> int:
     """How many pages ``total`` items fill (at least one, for the empty state)."""
     return max(1, -(-total // size))
-
-
-# OpenAPI parameters of every API list.
-LIST_PARAMS = [
-    {
-        "name": "limit",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-        "description": "Defaults to your items-per-page setting",
-    },
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
-]

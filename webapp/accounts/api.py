@@ -22,7 +22,7 @@ bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
     scope=PROFILE_READ,
     tag="Profile",
     summary="Your profile",
-    response=schemas.PROFILE_SCHEMA,
+    response=schemas.ProfileReply,
 )
 def get_profile(principal):
     """The caller's whole profile, CV included."""
@@ -36,8 +36,8 @@ def get_profile(principal):
     scope=PROFILE_WRITE,
     tag="Profile",
     summary="Update profile fields",
-    body=schemas.PROFILE_PATCH_SCHEMA,
-    response=schemas.PROFILE_SCHEMA,
+    body=schemas.ProfileChanges,
+    response=schemas.ProfileReply,
 )
 def patch_profile(principal):
     """Change any subset of the writable fields; all or nothing."""
@@ -52,7 +52,7 @@ def patch_profile(principal):
     scope=PROFILE_WRITE,
     tag="Profile",
     summary="Upload an avatar (multipart field 'avatar', at most 5 MB)",
-    response=schemas.AVATAR_SCHEMA,
+    response=schemas.AvatarReply,
     status=201,
     files={"avatar": "A JPEG, PNG, WebP or GIF image, at most 5 MB"},
 )
@@ -66,7 +66,7 @@ def upload_avatar(principal):
         upload.read(current_app.config["AVATAR_MAX_BYTES"] + 1),
         max_bytes=current_app.config["AVATAR_MAX_BYTES"],
     )
-    return ok({"avatar_url": storage.absolute_url(url)}, 201)
+    return ok(schemas.AvatarReply.of({"avatar_url": storage.absolute_url(url)}), 201)
 
 
 @endpoint(bp, "DELETE", "/profile/avatar", scope=PROFILE_WRITE, tag="Profile", summary="Remove the avatar", status=204)
@@ -82,10 +82,10 @@ def delete_avatar(principal):
     scope=PROFILE_READ,
     tag="CV",
     summary="Your CV document",
-    response=schemas.CV_SCHEMA,
+    response=schemas.CV,
 )
 def get_cv(principal):
-    return ok(accounts.get_cv(principal.user))
+    return ok(schemas.CV.of(accounts.get_cv(principal.user)))
 
 
 @endpoint(
@@ -95,11 +95,11 @@ def get_cv(principal):
     scope=PROFILE_WRITE,
     tag="CV",
     summary="Insert or update the CV (given sections replace stored ones)",
-    body=schemas.CV_SCHEMA,
-    response=schemas.CV_SCHEMA,
+    body=schemas.CVDocument,
+    response=schemas.CV,
 )
 def upsert_cv(principal):
-    return ok(accounts.merge_cv(principal.user, json_body()))
+    return ok(schemas.CV.of(accounts.merge_cv(principal.user, json_body())))
 
 
 @endpoint(
@@ -109,11 +109,11 @@ def upsert_cv(principal):
     scope=PROFILE_WRITE,
     tag="CV",
     summary="Replace the whole CV document",
-    body=schemas.CV_SCHEMA,
-    response=schemas.CV_SCHEMA,
+    body=schemas.CVDocument,
+    response=schemas.CV,
 )
 def replace_cv(principal):
-    return ok(accounts.replace_cv(principal.user, json_body()))
+    return ok(schemas.CV.of(accounts.replace_cv(principal.user, json_body())))
 
 
 @endpoint(bp, "DELETE", "/profile/cv", scope=PROFILE_WRITE, tag="CV", summary="Clear the CV document", status=204)
@@ -129,10 +129,10 @@ def delete_cv(principal):
     scope=PROFILE_READ,
     tag="Settings",
     summary="All settings",
-    response=schemas.SETTINGS_SCHEMA,
+    response=schemas.SettingsReply,
 )
 def get_settings(principal):
-    return ok(accounts.settings_dict(principal.user))
+    return ok(schemas.SettingsReply.of(accounts.settings_dict(principal.user)))
 
 
 @endpoint(
@@ -142,12 +142,12 @@ def get_settings(principal):
     scope=PROFILE_WRITE,
     tag="Settings",
     summary="Update settings",
-    body=schemas.SETTINGS_PATCH_SCHEMA,
-    response=schemas.SETTINGS_SCHEMA,
+    body=schemas.SettingsChanges,
+    response=schemas.SettingsReply,
 )
 def patch_settings(principal):
     accounts.update_settings(principal.user, json_body())
-    return ok(accounts.settings_dict(principal.user))
+    return ok(schemas.SettingsReply.of(accounts.settings_dict(principal.user)))
 
 
 @endpoint(
@@ -157,7 +157,7 @@ def patch_settings(principal):
     scope=ACCOUNT_DELETE,
     tag="Account",
     summary="Delete the account and everything it owns (needs the password)",
-    body=schemas.DELETE_ACCOUNT_SCHEMA,
+    body=schemas.AccountDeletion,
     status=204,
 )
 def delete_account(principal):
@@ -170,7 +170,7 @@ def delete_account(principal):
 @limits.password_attempts()
 def _delete_account(principal):
     token = current_user.get_id() if principal.via == "session" else None
-    accounts.delete_account(principal.user, json_body().get("password"))
+    accounts.delete_account(principal.user, schemas.AccountDeletion.clean(json_body())["password"])
     if principal.via == "session":
         sign_out(token)
     return no_content()

@@ -1,7 +1,8 @@
 """Forms for the profile, CV, avatar, settings and account deletion pages.
 
-The forms render fields and carry CSRF; the rules live in ``validation`` and are applied by
-the service, so the pages and the JSON API refuse exactly the same input.
+The forms render fields and carry CSRF; the rules are the contracts in ``schemas``, applied by
+the service, so the pages and the JSON API refuse exactly the same input. A form's only job
+is to turn what a browser sends (text) into the values the API takes.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from webapp import pagination
-from webapp.accounts import validation
+from webapp import pagination, rules
+from webapp.accounts import schemas
 from webapp.forms import CachedSelect, FolioForm, FolioSubform, choices
 from webapp.timeutil import canonical_timezones, is_timezone
 
@@ -80,11 +81,15 @@ class ProfileForm(FolioForm):
     budget_max = IntegerField("Budget up to (USD)", validators=[Optional(), NumberRange(min=0)])
 
     def changes(self) -> dict:
-        """The submitted values keyed like the service expects (budgets in cents)."""
+        """The submitted values as the API takes them: budgets in cents, categories as a list,
+        handles trimmed and the address in lowercase (people type it capitalized)."""
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
         for name in ("budget_min", "budget_max"):
             data[name] = data[name] * 100 if data[name] is not None else None
-        data["categories"] = validation.comma_list(data["categories"])
+        data["categories"] = rules.comma_list(data["categories"])
+        for name in ("linkedin_username", "github_username", "twitter_username"):
+            data[name] = (data[name] or "").strip()
+        data["slug"] = (data["slug"] or "").strip().lower()
         return data
 
 
@@ -138,7 +143,7 @@ class CVForm(FolioForm):
             "headline": self.headline.data or "",
             "experience": filled("experience"),
             "education": filled("education"),
-            "skills": validation.comma_list(self.skills.data),
+            "skills": rules.comma_list(self.skills.data),
             "links": filled("links"),
         }
 
@@ -160,7 +165,7 @@ class SettingsForm(FolioForm):
     auto_expand_folders = BooleanField("Expand folders automatically")
     confirm_delete = BooleanField("Ask before deleting things")
     timezone = SelectField("Time zone", choices=[], widget=CachedSelect())
-    language = SelectField("Language", choices=choices(validation.LANGUAGES.items()), widget=CachedSelect())
+    language = SelectField("Language", choices=choices(schemas.LANGUAGES.items()), widget=CachedSelect())
     public_profile = BooleanField("Publish my portfolio page", description="Visitors can see /p/<your address>.")
     show_activity = BooleanField("Show my activity to people I work with")
     allow_analytics = BooleanField("Help improve Folio with anonymous usage data")

@@ -10,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from webapp import storage
-from webapp.accounts import avatars, validation
+from webapp.accounts import avatars, schemas
 from webapp.accounts.models import Profile, UserSettings, empty_cv
 from webapp.auth.models import User
 from webapp.auth.service import require_password
+from webapp.contracts import ATTENTION
 from webapp.errors import NotFound, ValidationFailed
 from webapp.extensions import db
 
@@ -27,7 +28,7 @@ def _slugify(value: str) -> str:
 def unique_slug(base: str) -> str:
     """``base`` or ``base-2``, ``base-3``…: the first one no profile uses (one query)."""
     base = _slugify(base)
-    if base in validation.RESERVED_SLUGS:
+    if base in schemas.RESERVED_SLUGS:
         base = f"{base}-pro"
     taken = set(
         db.session.scalars(sa.select(Profile.slug).where(sa.or_(Profile.slug == base, Profile.slug.like(f"{base}-%"))))
@@ -57,16 +58,16 @@ SLUG_TAKEN = "This address is taken. Choose another."
 
 def _raise_if_errors(errors: dict[str, list[str]]) -> None:
     if errors:
-        raise ValidationFailed("Some fields need your attention.", details=errors)
+        raise ValidationFailed(ATTENTION, details=errors)
 
 
 def update_profile(user: User, changes: dict[str, Any]) -> Profile:
     """Validate and apply profile fields; the whole change is refused if any field fails."""
-    cleaned, errors = validation.clean_fields(changes, validation.PROFILE_FIELDS)
+    cleaned, errors = schemas.ProfileChanges.check(changes)
     profile = user.profile
     budget_min = cleaned.get("budget_min", profile.budget_min)
     budget_max = cleaned.get("budget_max", profile.budget_max)
-    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+    if not errors and budget_min is not None and budget_max is not None and budget_min > budget_max:
         errors.setdefault("budget_max", []).append("Must be at least the minimum budget.")
     new_slug = cleaned.get("slug")
     if new_slug and new_slug != profile.slug and _slug_taken(new_slug, profile.id):
@@ -79,7 +80,7 @@ def update_profile(user: User, changes: dict[str, Any]) -> Profile:
             db.session.flush()
     except sa.exc.IntegrityError:
         # Another member took the slug between the check above and this flush.
-        raise ValidationFailed("Some fields need your attention.", details={"slug": [SLUG_TAKEN]}) from None
+        raise ValidationFailed(ATTENTION, details={"slug": [SLUG_TAKEN]}) from None
     return profile
 
 
@@ -89,26 +90,18 @@ def _slug_taken(slug: str, profile_id: uuid.UUID) -> bool:
 
 def update_settings(user: User, changes: dict[str, Any]) -> UserSettings:
     """Apply workspace settings and the profile preferences shown on the same page."""
-    preference_changes = {k: v for k, v in changes.items() if k in validation.PROFILE_PREFERENCES}
-    setting_changes = {k: v for k, v in changes.items() if k not in validation.PROFILE_PREFERENCES}
-    cleaned_settings, errors = validation.clean_fields(setting_changes, validation.SETTINGS_FIELDS)
-    cleaned_prefs, pref_errors = validation.clean_fields(
-        preference_changes, {k: validation.PROFILE_FIELDS[k] for k in validation.PROFILE_PREFERENCES}
-    )
-    errors.update(pref_errors)
-    _raise_if_errors(errors)
-    for name, value in cleaned_settings.items():
-        setattr(user.settings, name, value)
-    for name, value in cleaned_prefs.items():
-        setattr(user.profile, name, value)
+    cleaned = schemas.SettingsChanges.clean(changes)
+    for name, value in cleaned.items():
+        setattr(user.profile if name in schemas.PROFILE_PREFERENCES else user.settings, name, value)
     return user.settings
 
 
 def settings_dict(user: User) -> dict[str, Any]:
     """Every setting, including the preferences stored on the profile."""
-    data = {name: getattr(user.settings, name) for name in validation.SETTINGS_FIELDS}
-    data.update({name: getattr(user.profile, name) for name in validation.PROFILE_PREFERENCES})
-    return data
+    return {
+        name: getattr(user.profile if name in schemas.PROFILE_PREFERENCES else user.settings, name)
+        for name in schemas.SettingsChanges.model_fields
+    }
 
 
 # --- CV -----------------------------------------------------------------------------------
@@ -122,8 +115,7 @@ def replace_cv(user: User, document: dict[str, Any]) -> dict[str, Any]:
     """Validate and store a whole CV document (missing sections become empty)."""
     if not isinstance(document, dict):
         raise ValidationFailed("The CV must be an object.", details={"profile_data": ["Must be an object."]})
-    cleaned, errors = validation.clean_fields(document, validation.CV_FIELDS)
-    _raise_if_errors(errors)
+    cleaned = schemas.CVDocument.clean(document)
     user.profile.profile_data = {**empty_cv(), **cleaned}
     return user.profile.profile_data
 

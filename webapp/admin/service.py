@@ -9,8 +9,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from webapp.accounts.models import Profile
-from webapp.accounts.validation import text
+from webapp.admin import schemas
 from webapp.auth.models import MEMBER_ROLE, Role, User
+from webapp.contracts import ATTENTION
 from webapp.errors import Forbidden, NotFound, ValidationFailed, parse_uuid
 from webapp.extensions import db
 
@@ -19,20 +20,6 @@ SORTS = {
     "email": User.email,
     "last_login": User.last_login,
 }
-PLANS = ("free", "pro", "business")
-
-
-def _list_errors(search: str | None, role: str | None, sort: str, limit: int, offset: int) -> dict[str, list[str]]:
-    """Every problem with the list parameters, so one 422 names them all."""
-    errors: dict[str, list[str]] = {}
-    if SORTS.get(sort.lstrip("-")) is None:
-        errors["sort"] = [f"One of: {', '.join(sorted(SORTS))} (prefix - for descending)."]
-    for name, value in (("search", search), ("role", role)):
-        try:
-            text(200)(value)  # refuses NUL, which PostgreSQL rejects with a DataError
-        except ValueError as exc:
-            errors[name] = [str(exc)]
-    return errors
 
 
 def _filters(search: str | None, role: str | None) -> list[sa.ColumnElement[bool]]:
@@ -54,10 +41,8 @@ def _filters(search: str | None, role: str | None) -> list[sa.ColumnElement[bool
 def list_users(
     *, search: str | None = None, role: str | None = None, sort: str = "-created_at", limit: int = 20, offset: int = 0
 ) -> tuple[list[User], int]:
-    """One page of members and the total matching count (two queries, whatever the size)."""
-    errors = _list_errors(search, role, sort, limit, offset)
-    if errors:
-        raise ValidationFailed("Invalid list parameters.", details=errors)
+    """One page of members and the total matching count (two queries, whatever the size).
+    The parameters are those of ``schemas.MemberListQuery``, cleaned."""
     filters = _filters(search, role)
     total = db.session.scalar(sa.select(sa.func.count(User.id)).join(User.profile).join(User.role).where(*filters))
     column = SORTS[sort.lstrip("-")]
@@ -97,53 +82,25 @@ def _may_set_role(actor: User, current: str, wanted: Any) -> None:
 
 def create_user(data: dict[str, Any], *, actor: User) -> User:
     """A member created by staff, with optional role and plan. The sign-up rules are the
-    member's own (``auth.sign_up_problems``), and one 422 names every field's problem."""
+    member's own (``MemberCreation`` extends ``SignUp``), and one 422 names every problem."""
     from webapp.auth import service as auth
 
-    email = data.get("email")
-    name = data.get("display_name") or auth.default_name(email)
-    _, errors = auth.sign_up_problems(email, data.get("password"), name)
-    if not isinstance(data.get("display_name", ""), str):
-        errors["display_name"] = ["Must be text."]
-    errors.update(
-        {
-            k: ["Unknown field."]
-            for k in set(data) - {"email", "password", "display_name", "role", "plan", "is_verified"}
-        }
-    )
-    changes = {k: data[k] for k in ("role", "plan", "is_verified") if k in data}
-    errors.update(_change_errors(changes))
+    cleaned, errors = schemas.MemberCreation.check(data)
+    changes = {k: cleaned[k] for k in ("role", "plan", "is_verified") if k in cleaned}
+    errors.update(_role_errors(changes))
     if errors:
-        raise ValidationFailed("Some fields need your attention.", details=errors)
+        raise ValidationFailed(ATTENTION, details=errors)
     if "role" in changes:
         _may_set_role(actor, MEMBER_ROLE, changes["role"])
-    user = auth.register(email, data["password"], name, send_mail=False)
+    user = auth.create_account(cleaned, send_mail=False)
     return update_user(user.id, changes, actor=actor) if changes else user
 
 
-def _check_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    errors = _change_errors(changes)
-    if errors:
-        raise ValidationFailed("Some fields need your attention.", details=errors)
-    return changes
-
-
-def _change_errors(changes: dict[str, Any]) -> dict[str, list[str]]:
-    """Every problem with the role, plan and standing values, so one 422 names them all."""
-    errors: dict[str, list[str]] = {}
-    if "role" in changes and (
-        not isinstance(changes["role"], str)
-        or db.session.scalar(sa.select(Role).where(Role.name == changes["role"])) is None
-    ):
-        errors["role"] = ["Unknown role."]
-    if "plan" in changes and changes["plan"] not in PLANS:
-        errors["plan"] = [f"One of: {', '.join(PLANS)}."]
-    for flag in ("is_verified", "is_active", "is_suspended"):
-        if flag in changes and not isinstance(changes[flag], bool):
-            errors[flag] = ["Must be true or false."]
-    if "suspended_reason" in changes and not isinstance(changes["suspended_reason"], (str, type(None))):
-        errors["suspended_reason"] = ["Must be text."]
-    return errors
+def _role_errors(changes: dict[str, Any]) -> dict[str, list[str]]:
+    """A role must exist; the contract cannot know which roles do."""
+    if "role" in changes and db.session.scalar(sa.select(Role).where(Role.name == changes["role"])) is None:
+        return {"role": ["Unknown role."]}
+    return {}
 
 
 def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: User) -> User:
@@ -151,11 +108,11 @@ def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: Use
     from webapp.auth.service import sign_out_everywhere
     from webapp.timeutil import utcnow
 
-    allowed = {"role", "plan", "is_verified", "is_active", "is_suspended", "suspended_reason"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationFailed("Unknown or read-only fields.", details={k: ["Not editable."] for k in unknown})
-    _check_changes(changes)
+    cleaned, errors = schemas.MemberChanges.check(changes)
+    errors.update(_role_errors(cleaned))
+    if errors:
+        raise ValidationFailed(ATTENTION, details=errors)
+    changes = cleaned
     user = get_user(user_id)
     if "role" in changes:
         _may_set_role(actor, user.role.name, changes["role"])

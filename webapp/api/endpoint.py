@@ -1,10 +1,12 @@
 """Declaring API routes: authentication, scope, and the metadata OpenAPI is built from.
 
-    @endpoint(bp, "GET", "/profile", scope=PROFILE_READ, tag="Profile", summary="Your profile",
-              response=schemas.PROFILE)
-    def get_profile(principal): ...
+    @endpoint(bp, "PATCH", "/profile", scope=PROFILE_WRITE, tag="Profile", summary="Update fields",
+              body=schemas.ProfileChanges, response=schemas.ProfileReply)
+    def patch_profile(principal): ...
 
-The view receives the authenticated ``Principal`` as its first argument. Every operation is
+The view receives the authenticated ``Principal`` as its first argument. ``body``, ``query``
+and ``response`` are the resource's declarations from its ``schemas.py`` (``webapp.contracts``);
+the service the view calls cleans the input with the same contract. Every operation is
 recorded in ``OPERATIONS``, from which ``webapp.api.openapi`` builds the OpenAPI document.
 The scope and the tag are the ones a domain registers from its ``init_app``.
 """
@@ -23,6 +25,7 @@ from webapp.api.auth import authenticate, require_permission, require_scope
 from webapp.api.ratelimit import PER_CALLER, Limit
 from webapp.api.strict_json import InvalidJSON
 from webapp.api.strict_json import loads as strict_loads
+from webapp.contracts import inline_json_schema
 from webapp.errors import ServiceError, ValidationFailed
 from webapp.extensions import limiter
 from webapp.usage.counter import record_api_call
@@ -38,16 +41,21 @@ class Operation:
     summary: str
     scope: str | None
     tag: str
-    body: dict[str, Any] | None = None
-    response: dict[str, Any] | None = None
+    body: Any = None  # a Contract (webapp.contracts), or a JSON Schema
+    response: Any = None  # a Reply, a type over Replies (list[KeyReply]), or a JSON Schema
     status: int = 200
     aliases: tuple[str, ...] = ()
     public: bool = False
     permission: str | None = None
     raw_response: dict[str, Any] | None = None  # documented without the {"data": ...} envelope
     files: dict[str, str] = field(default_factory=dict)  # multipart file parts: name -> description
-    query: list[dict[str, Any]] = field(default_factory=list)
+    query: Any = None  # a Contract whose fields are the query parameters
     errors: tuple[int, ...] = ()  # statuses beyond those every operation of its kind can answer
+
+    @property
+    def body_schema(self) -> dict[str, Any] | None:
+        """The body's JSON Schema with nothing left to resolve."""
+        return None if self.body is None else inline_json_schema(self.body)
 
     @property
     def multipart(self) -> bool:
@@ -66,12 +74,12 @@ def endpoint(
     summary: str,
     scope: str | None,
     tag: str,
-    body: dict[str, Any] | None = None,
-    response: dict[str, Any] | None = None,
+    body: Any = None,
+    response: Any = None,
     status: int = 200,
     aliases: tuple[str, ...] = (),
     files: dict[str, str] | None = None,
-    query: list[dict[str, Any]] | None = None,
+    query: Any = None,
     public: bool = False,
     permission: str | None = None,
     errors: tuple[int, ...] = (),
@@ -108,7 +116,7 @@ def endpoint(
                 status=status,
                 aliases=tuple(prefix + a for a in aliases),
                 files=dict(files or {}),
-                query=query or [],
+                query=query,
                 public=public,
                 permission=permission,
                 errors=errors,

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from webapp.api import scopes as scope_registry
 from webapp.api.endpoint import OPERATIONS, Operation
+from webapp.contracts import inline_json_schema, json_schema
 
 bp = Blueprint("openapi", __name__)
 
@@ -53,7 +54,7 @@ def _error(status: int) -> dict[str, Any]:
     }
 
 
-def _success(op: Operation) -> dict[str, Any]:
+def _success(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if op.raw_response is not None:
         return {"description": "Success", "content": {"application/json": {"schema": op.raw_response}}}
     if op.status == 204 or op.response is None:
@@ -61,12 +62,12 @@ def _success(op: Operation) -> dict[str, Any]:
     envelope = {
         "type": "object",
         "required": ["data"],
-        "properties": {"data": op.response, "meta": {"type": "object"}},
+        "properties": {"data": json_schema(op.response, components), "meta": {"type": "object"}},
     }
     return {"description": "Success", "content": {"application/json": {"schema": envelope}}}
 
 
-def _request_body(op: Operation) -> dict[str, Any] | None:
+def _request_body(op: Operation, components: dict[str, Any]) -> dict[str, Any] | None:
     if op.files:
         schema = {
             "type": "object",
@@ -78,15 +79,30 @@ def _request_body(op: Operation) -> dict[str, Any] | None:
         return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     if op.body is None:
         return None
-    return {"required": True, "content": {"application/json": {"schema": op.body}}}
+    return {"required": True, "content": {"application/json": {"schema": json_schema(op.body, components)}}}
 
 
-def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
+def _query_parameters(op: Operation) -> list[dict[str, Any]]:
+    """One parameter per field of the operation's query contract."""
+    if op.query is None:
+        return []
+    schema = inline_json_schema(op.query)
+    parameters = []
+    for name, field in schema.get("properties", {}).items():
+        field = dict(field)
+        parameter = {"name": name, "in": "query", "required": name in schema.get("required", ())}
+        if "description" in field:
+            parameter["description"] = field.pop("description")
+        parameters.append({**parameter, "schema": field})
+    return parameters
+
+
+def _operation(op: Operation, components: dict[str, Any], alias_of: str | None = None) -> dict[str, Any]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in PATH_PARAM.findall(op.path)
     ]
-    responses: dict[str, Any] = {str(op.status): _success(op)}
+    responses: dict[str, Any] = {str(op.status): _success(op, components)}
     statuses = [429, *op.errors]
     if not op.public:
         statuses += [401, 403]
@@ -101,14 +117,14 @@ def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
     for status in sorted(set(statuses)):
         responses[str(status)] = _error(status)
     if op.raw_response is not None:  # bare JSON (health, this document), not rate limited
-        responses = {"200": _success(op)}
+        responses = {"200": _success(op, components)}
         if op.endpoint == "health.health":  # the same body with 503 when the database is down
-            responses["503"] = {**_success(op), "description": "Database unreachable"}
+            responses["503"] = {**_success(op, components), "description": "Database unreachable"}
     operation: dict[str, Any] = {
         "operationId": op.endpoint.split(".")[-1] + (f"_via_{alias_of}" if alias_of else ""),
         "summary": op.summary,
         "tags": [op.tag],
-        "parameters": params + op.query,
+        "parameters": params + _query_parameters(op),
         "responses": responses,
         "security": [] if op.public else [{"bearerAuth": []}, {"sessionCookie": []}],
     }
@@ -119,7 +135,7 @@ def _operation(op: Operation, alias_of: str | None = None) -> dict[str, Any]:
         operation["description"] = operation.get("description", "") + f" Staff only: the role needs `{op.permission}`."
     if alias_of:
         operation["description"] = (operation.get("description", "") + f" Alias of `{alias_of}`.").strip()
-    body = _request_body(op)
+    body = _request_body(op, components)
     if body:
         operation["requestBody"] = body
     return operation
@@ -154,10 +170,11 @@ def _tag_rank(tag: str) -> int:
 def build_spec() -> dict[str, Any]:
     """The whole document; every recorded operation and alias becomes a path item."""
     paths: dict[str, dict[str, Any]] = {}
+    components: dict[str, Any] = {}
     for op in served_operations():
-        paths.setdefault(_openapi_path(op.path), {})[op.method.lower()] = _operation(op)
+        paths.setdefault(_openapi_path(op.path), {})[op.method.lower()] = _operation(op, components)
         for alias in op.aliases:
-            paths.setdefault(_openapi_path(alias), {})[op.method.lower()] = _operation(op, alias_of=op.path)
+            paths.setdefault(_openapi_path(alias), {})[op.method.lower()] = _operation(op, components, alias_of=op.path)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -170,7 +187,11 @@ def build_spec() -> dict[str, Any]:
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA, "Scope": {"type": "string", "enum": list(scope_registry.SCOPES)}},
+            "schemas": {
+                **dict(sorted(components.items())),
+                "Error": ERROR_SCHEMA,
+                "Scope": {"type": "string", "enum": list(scope_registry.SCOPES)},
+            },
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
@@ -218,6 +239,8 @@ def example(schema: dict[str, Any] | None, *, full: bool = False) -> Any:
         return next(iter(scope_registry.SCOPES))
     if "examples" in schema:
         return schema["examples"][0]
+    if "anyOf" in schema:  # an optional field: show the value it has when set
+        return example(next((s for s in schema["anyOf"] if s.get("type") != "null"), {}), full=full)
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")
@@ -246,6 +269,11 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def _inline(declared: Any) -> dict[str, Any] | None:
+    """A body or answer's schema with its references resolved, for the examples."""
+    return None if declared is None else inline_json_schema(declared)
+
+
 def _curl(op: Operation, base: str) -> str:
     path = _openapi_path(op.path)
     lines = [f"curl -X {op.method} {base}{path}"]
@@ -255,7 +283,7 @@ def _curl(op: Operation, base: str) -> str:
         lines.extend(f'  -F "{name}=@{name}.jpg"' for name in op.files)
     elif op.body is not None:
         lines.append('  -H "Content-Type: application/json"')
-        lines.append(f"  -d '{json.dumps(example(op.body), ensure_ascii=False)}'")
+        lines.append(f"  -d '{json.dumps(example(_inline(op.body)), ensure_ascii=False)}'")
     return " \\\n".join(lines)
 
 
@@ -269,8 +297,8 @@ def docs():
             {
                 "op": op,
                 "curl": _curl(op, base),
-                "body": _pretty(example(op.body)) if op.body else None,
-                "response": _pretty({"data": example(op.response, full=True)}) if op.response else None,
+                "body": _pretty(example(_inline(op.body))) if op.body else None,
+                "response": _pretty({"data": example(_inline(op.response), full=True)}) if op.response else None,
             }
         )
     return render_template("api/docs.html", groups=groups, scopes=scope_registry.SCOPES, base=base)

@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
 from webapp.apikeys import KEYS_MANAGE, KEYS_READ, schemas
 from webapp.apikeys import service as apikeys
-from webapp.pagination import LIST_PARAMS, page_size, window
+from webapp.pagination import page_size, window
 
 bp = Blueprint("apikeys_api", __name__, url_prefix="/api/v1")
 
@@ -30,14 +30,12 @@ def _ceiling(principal) -> apikeys.Ceiling | None:
     scope=KEYS_READ,
     tag="API keys",
     summary="List your keys, newest first (never the secrets)",
-    response=schemas.KEY_LIST_SCHEMA,
-    query=LIST_PARAMS,
+    response=list[schemas.KeyReply],
+    query=schemas.KeyListQuery,
 )
 def list_keys(principal):
     """One window of keys; ``meta`` says how many there are in all."""
-    limit, offset = window(
-        request.args.get("limit"), request.args.get("offset"), default_limit=page_size(principal.user)
-    )
+    limit, offset = window(schemas.KeyListQuery.read(request.args), default_limit=page_size(principal.user))
     found, total = apikeys.list_keys(principal.user, limit=limit, offset=offset)
     return ok([schemas.key_json(k) for k in found], total=total, limit=limit, offset=offset)
 
@@ -49,8 +47,8 @@ def list_keys(principal):
     scope=KEYS_MANAGE,
     tag="API keys",
     summary="Create a key; the response holds the secret, shown this once",
-    body=schemas.CREATE_SCHEMA,
-    response=schemas.KEY_WITH_SECRET_SCHEMA,
+    body=schemas.KeyCreation,
+    response=schemas.NewKeyReply,
     status=201,
 )
 def create_key(principal):
@@ -65,8 +63,8 @@ def create_key(principal):
     scope=KEYS_MANAGE,
     tag="API keys",
     summary="Rename, change permissions, rate limit or expiry, disable or enable",
-    body=schemas.UPDATE_SCHEMA,
-    response=schemas.KEY_SCHEMA,
+    body=schemas.KeyChanges,
+    response=schemas.KeyReply,
 )
 def update_key(principal, key_id: str):
     return ok(schemas.key_json(apikeys.update_key(principal.user, key_id, json_body(), _ceiling(principal))))
@@ -79,7 +77,7 @@ def update_key(principal, key_id: str):
     scope=KEYS_MANAGE,
     tag="API keys",
     summary="New secret for the key; the old one stops working at once",
-    response=schemas.KEY_WITH_SECRET_SCHEMA,
+    response=schemas.NewKeyReply,
 )
 def regenerate_key(principal, key_id: str):
     key, secret = apikeys.regenerate_key(principal.user, key_id, _ceiling(principal))

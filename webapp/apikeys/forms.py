@@ -1,6 +1,6 @@
 """The key form: name, permissions (checkboxes from the scope registry), expiry, rate limit.
 
-It renders the fields and carries the CSRF token; the rules live in ``apikeys.service``, whose
+It renders the fields and carries the CSRF token; the rules are ``schemas.KeyCreation`` and ``KeyChanges``, whose
 messages ``show`` puts next to the fields, so the page and the JSON API refuse the same things.
 """
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from wtforms import DateField, SelectMultipleField, StringField, widgets
 from wtforms.validators import Optional
 
+from webapp import rules
 from webapp.api import scopes
 from webapp.apikeys.service import DEFAULT_RATE_LIMIT
 from webapp.errors import ServiceError
@@ -56,7 +57,7 @@ class ApiKeyForm(FolioForm):
         return {
             "name": self.name.data,
             "permissions": self.permissions.data or [],
-            "rate_limit": self.rate_limit.data,
+            "rate_limit": rules.form_number(self.rate_limit.data),
             "expires_at": self._end_of(self.expires_on.data, timezone),
         }
 

@@ -1,60 +1,124 @@
-"""The JSON shape of an API key (never its secret, except once at creation)."""
+"""API keys: what creating and changing one accepts, and what the API shows of a key (never
+its secret, except once at creation)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webapp.apikeys.models import ApiKey
+from pydantic import Field, ValidationInfo
 
-_DT = {"type": ["string", "null"], "format": "date-time"}
-# Resolved by webapp.api.openapi to the scope registry as it stands when the document is built,
-# so scopes that later domains register are listed without touching this module.
-SCOPE_REF = {"$ref": "#/components/schemas/Scope"}
+from webapp import rules
+from webapp.api import scopes as scope_registry
+from webapp.apikeys.models import KEY_STATUSES, ApiKey
+from webapp.contracts import Contract, OptionalTimestamp, Reply, Timestamp
+from webapp.pagination import ListQuery
+from webapp.timeutil import utcnow
 
-KEY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "name": {"type": "string"},
-        "key_prefix": {"type": "string"},
-        "last_four": {"type": "string"},
-        "status": {"type": "string", "enum": ["active", "disabled", "expired"]},
-        "permissions": {"type": "array", "items": SCOPE_REF},
-        "rate_limit": {"type": "integer", "description": "Requests per hour"},
-        "usage_count": {"type": "integer"},
-        "last_used_at": _DT,
-        "expires_at": _DT,
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
-KEY_WITH_SECRET_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {**KEY_SCHEMA["properties"], "key": {"type": "string", "description": "Shown once"}},
-}
-KEY_LIST_SCHEMA: dict[str, Any] = {"type": "array", "items": KEY_SCHEMA}
-_WRITABLE = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 200},
-    "permissions": {
+MAX_RATE_LIMIT = 100_000
+MAX_LIFETIME = timedelta(days=5 * 365 + 1)  # five years, a leap day included
+
+
+def _permissions(value: Any, info: ValidationInfo) -> list[str]:
+    """Scope names from the registry that the member's role may grant, in registry order."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("Must be a list of scope names.")
+    unknown = sorted(set(value) - set(scope_registry.SCOPES))
+    if unknown:
+        raise ValueError(f"Unknown scope: {', '.join(unknown)}.")
+    not_allowed = sorted(set(value) - set(scope_registry.available_to(rules.context(info, "member"))))
+    if not_allowed:
+        raise ValueError(f"Your role cannot grant: {', '.join(not_allowed)}.")
+    if not value:
+        raise ValueError("Choose at least one permission.")
+    return [name for name in scope_registry.SCOPES if name in value]  # no repeats
+
+
+def _scopes_schema() -> dict[str, Any]:
+    return {
         "type": "array",
-        "items": SCOPE_REF,
+        "items": {"type": "string", "enum": list(scope_registry.SCOPES)},
         "minItems": 1,
         "description": "Scopes; staff scopes need a staff role",
+    }
+
+
+Permissions = rules.rule(_permissions, _scopes_schema)
+
+
+def _expiry(value: Any) -> datetime | None:
+    """An aware date-time in the next five years (later ones overflow on the way to UTC)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        moment = value
+    elif isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("Use an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z.") from None
+        if moment.tzinfo is None:
+            raise ValueError("Include a time zone, e.g. 2027-01-31T00:00:00Z.")
+    elif value in (None, ""):
+        return None
+    else:
+        raise ValueError("Use an ISO 8601 date-time with a time zone, e.g. 2027-01-31T00:00:00Z.")
+    now = utcnow()
+    if moment <= now:
+        raise ValueError("The expiry must be in the future.")
+    if moment - now > MAX_LIFETIME:  # aware subtraction never builds a datetime, so it cannot overflow
+        raise ValueError(f"At most five years from now (by {(now + MAX_LIFETIME):%Y-%m-%d}).")
+    return moment.astimezone(UTC)
+
+
+Expiry = rules.rule(
+    _expiry,
+    {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "When the key stops working, within five years; null for never",
     },
-    "rate_limit": {"type": "integer", "minimum": 1, "maximum": 100000},
-    "expires_at": _DT,
-}
-CREATE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "permissions"],
-    "properties": _WRITABLE,
-    "additionalProperties": False,
-}
-UPDATE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {**_WRITABLE, "status": {"type": "string", "enum": ["active", "disabled"]}},
-    "additionalProperties": False,
-}
+)
+Name = rules.Text(200, required=True)
+RateLimit = rules.Integer(1, MAX_RATE_LIMIT, description="Requests per hour")
+
+
+class KeyCreation(Contract):
+    """A new key; needs the member in the context (``context={"member": user}``)."""
+
+    name: Name
+    permissions: Permissions
+    rate_limit: RateLimit = None
+    expires_at: Expiry = None
+
+
+class KeyChanges(Contract):
+    name: Name = None
+    permissions: Permissions = None
+    rate_limit: RateLimit = None
+    expires_at: Expiry = None
+    status: rules.Choice(KEY_STATUSES, description="Your switch; an expired key says so itself") = None
+
+
+class KeyListQuery(ListQuery):
+    pass
+
+
+class KeyReply(Reply):
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    name: str
+    key_prefix: str
+    last_four: str
+    status: str = Field(json_schema_extra={"enum": ["active", "disabled", "expired"]})
+    permissions: list[str] = Field(description="Scopes, as listed in x-scopes")
+    rate_limit: int = Field(description="Requests per hour")
+    usage_count: int
+    last_used_at: OptionalTimestamp
+    expires_at: OptionalTimestamp
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class NewKeyReply(KeyReply):
+    key: str = Field(description="The secret, shown this once")
 
 
 def _iso(value):
@@ -76,6 +140,6 @@ def key_json(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
         "created_at": _iso(key.created_at),
         "updated_at": _iso(key.updated_at),
     }
-    if secret is not None:
-        data["key"] = secret
-    return data
+    if secret is None:
+        return KeyReply.of(data)
+    return NewKeyReply.of({**data, "key": secret})

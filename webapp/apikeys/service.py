@@ -6,20 +6,18 @@ Every function takes the owner; a key id that belongs to someone else is simply 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
 from webapp import unit_of_work
-from webapp.accounts.validation import clean_fields, integer, text
-from webapp.api import scopes as scope_registry
-from webapp.apikeys import keys
-from webapp.apikeys.models import KEY_STATUSES, ApiKey
+from webapp.apikeys import keys, schemas
+from webapp.apikeys.models import ApiKey
 from webapp.auth.models import User
+from webapp.contracts import Contract
 from webapp.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, parse_uuid
 from webapp.extensions import db
 from webapp.notify import notify
@@ -27,11 +25,8 @@ from webapp.timeutil import utcnow
 from webapp.usage import counter as usage_counter
 
 MAX_KEYS_PER_MEMBER = 50
-MAX_RATE_LIMIT = 100_000
+MAX_RATE_LIMIT = schemas.MAX_RATE_LIMIT
 DEFAULT_RATE_LIMIT = 1000
-MAX_LIFETIME = timedelta(days=5 * 365 + 1)  # five years, a leap day included
-CREATABLE = ("name", "permissions", "rate_limit", "expires_at")
-EDITABLE = (*CREATABLE, "status")
 
 
 @dataclass(frozen=True)
@@ -47,69 +42,9 @@ class Ceiling:
     expires_at: datetime | None = None
 
 
-def _permissions(user: User) -> Callable[[Any], list[str]]:
-    """Scope names from the registry that ``user``'s role may grant, in registry order."""
-
-    def clean(value: Any) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("Must be a list of scope names.")
-        unknown = sorted(set(value) - set(scope_registry.SCOPES))
-        if unknown:
-            raise ValueError(f"Unknown scope: {', '.join(unknown)}.")
-        not_allowed = sorted(set(value) - set(scope_registry.available_to(user)))
-        if not_allowed:
-            raise ValueError(f"Your role cannot grant: {', '.join(not_allowed)}.")
-        if not value:
-            raise ValueError("Choose at least one permission.")
-        return [name for name in scope_registry.SCOPES if name in value]  # no repeats
-
-    return clean
-
-
-def _expiry(value: Any) -> datetime | None:
-    """An aware date-time in the next five years (later ones overflow on the way to UTC)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("Use an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z.") from None
-    if not isinstance(value, datetime):
-        raise ValueError("Use an ISO 8601 date-time.")
-    if value.tzinfo is None:
-        raise ValueError("Include a time zone, e.g. 2027-01-31T00:00:00Z.")
-    now = utcnow()
-    if value <= now:
-        raise ValueError("The expiry must be in the future.")
-    if value - now > MAX_LIFETIME:  # aware subtraction never builds a datetime, so it cannot overflow
-        raise ValueError(f"At most five years from now (by {(now + MAX_LIFETIME):%Y-%m-%d}).")
-    return value.astimezone(UTC)
-
-
-def _status(value: Any) -> str:
-    """Only the owner's switch; "expired" is derived from expires_at, never stored."""
-    if value not in KEY_STATUSES:
-        raise ValueError("Either 'active' or 'disabled'.")
-    return value
-
-
-def _validate(
-    user: User, changes: dict[str, Any], fields: tuple[str, ...], required: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """Clean every field with the shared cleaners, collecting all problems into one 422."""
-    rules = {
-        "name": text(200, required=True),
-        "permissions": _permissions(user),
-        "rate_limit": integer(1, MAX_RATE_LIMIT),
-        "expires_at": _expiry,
-        "status": _status,
-    }
-    cleaned, errors = clean_fields(changes, {name: rules[name] for name in fields})
-    errors.update({name: ["This field is required."] for name in required if name not in changes})
-    if errors:
-        raise ValidationFailed("Some fields need your attention.", details=errors)
-    return cleaned
+def _validate(user: User, changes: dict[str, Any], contract: type[Contract]) -> dict[str, Any]:
+    """The fields sent, cleaned by the contract (scopes as the member's role may grant them)."""
+    return contract.clean(changes, context={"member": user})
 
 
 def _within(
@@ -178,7 +113,7 @@ def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None)
     defaults = {"rate_limit": min(DEFAULT_RATE_LIMIT, ceiling.rate_limit) if ceiling else DEFAULT_RATE_LIMIT}
     if ceiling and ceiling.expires_at:
         defaults["expires_at"] = ceiling.expires_at.isoformat()  # a key's keys expire with it
-    cleaned = _validate(user, {**defaults, **data}, CREATABLE, required=("name", "permissions"))
+    cleaned = _validate(user, {**defaults, **data}, schemas.KeyCreation)
     _within(ceiling, cleaned["permissions"], cleaned["rate_limit"], (True, cleaned.get("expires_at")))
     # The cap holds under concurrent requests: on PostgreSQL the member's row is locked, so their
     # creations run one at a time; SQLite ignores FOR UPDATE but lets one writer in at a time,
@@ -207,7 +142,7 @@ def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any], cei
 
     With a ceiling, both the values given and the key that results must be within it."""
     key = get_key(user, key_id)
-    cleaned = _validate(user, changes, EDITABLE)
+    cleaned = _validate(user, changes, schemas.KeyChanges)
     _within(
         ceiling,
         cleaned.get("permissions"),

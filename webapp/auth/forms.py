@@ -32,6 +32,10 @@ class RegisterForm(FolioForm):
     password = _new_password("Password")
     confirm = _repeat_password("Repeat the password")
 
+    def changes(self) -> dict:
+        """The sign-up as ``SignUpPage`` takes it."""
+        return {name: field.data or "" for name, field in self._fields.items() if name != "csrf_token"}
+
 
 class LoginForm(FolioForm):
     email = EmailField("Email", validators=[DataRequired()], render_kw={"autocomplete": "username"})

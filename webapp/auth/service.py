@@ -12,14 +12,14 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, has_request_context
 from sqlalchemy.exc import IntegrityError
 
-from webapp import mail, unit_of_work
+from webapp import mail, rules, unit_of_work
 from webapp.activity import service as activity
-from webapp.auth import passwords, sessions, tokens
+from webapp.auth import passwords, schemas, sessions, tokens
 from webapp.auth.models import MEMBER_ROLE, Role, User
+from webapp.contracts import Contract
 from webapp.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from webapp.extensions import db
 from webapp.timeutil import utcnow
@@ -45,15 +45,13 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def normalize_email(raw: str, *, check_deliverability: bool = False, field: str = "email") -> str:
+def normalize_email(raw: Any, *, field: str = "email") -> str:
     """The canonical form of an address, or ``ValidationFailed`` naming the form ``field``."""
-    if not (raw or "").strip():
-        raise ValidationFailed("Enter your email address.", details={field: ["Enter your email address."]})
     try:
-        result = validate_email((raw or "").strip(), check_deliverability=check_deliverability)
-    except EmailNotValidError as exc:
-        raise ValidationFailed("Enter a valid email address.", details={field: [str(exc)]}) from None
-    return result.normalized.lower()
+        return rules.email(raw)
+    except ValueError as exc:
+        summary = rules.EMAIL_MISSING if str(exc) == rules.EMAIL_MISSING else "Enter a valid email address."
+        raise ValidationFailed(summary, details={field: [str(exc)]}) from None
 
 
 def password_errors(
@@ -121,14 +119,6 @@ def _email_taken() -> Conflict:
     )
 
 
-def _name_problem(display_name: str) -> str | None:
-    if not display_name:
-        return "Enter your name."
-    if "\x00" in display_name:  # PostgreSQL cannot store it: refuse it here instead of failing there
-        return "Contains a character that is not allowed."
-    return "At most 100 characters." if len(display_name) > 100 else None
-
-
 def default_name(email: Any) -> str:
     """The name a member created without one starts with: the address's local part. Only an
     address the rules refuse anyway has none; a placeholder then keeps the answer about the
@@ -137,47 +127,24 @@ def default_name(email: Any) -> str:
     return local or "Member"
 
 
-def sign_up_problems(
-    email: Any, password: Any, display_name: Any, *, confirm: Any = None, profile: dict[str, Any] | None = None
-) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The cleaned sign-up fields and every field's problems, all at once: a form shows each
-    next to its field and the API names them all in one answer, instead of one per attempt.
-    Staff creating a member (``webapp.admin``) add their own fields' problems to these."""
-    from webapp.accounts import validation
-
-    errors: dict[str, list[str]] = {}
-    try:
-        email = normalize_email(_text(email))
-    except ValidationFailed as exc:
-        errors.update(exc.details)
-        email = ""
-    display_name = _text(display_name).strip()
-    if problem := _name_problem(display_name):
-        errors["display_name"] = [problem]
-    errors.update(password_errors(password, email=email, names=(display_name,), confirm=confirm))
-    extra, profile_errors = validation.clean_fields(profile or {}, validation.PROFILE_FIELDS)
-    errors.update(profile_errors)
-    return {"email": email, "display_name": display_name, "profile": extra}, errors
+def register(data: dict[str, Any], *, contract: type[Contract] = schemas.Registration, send_mail: bool = True) -> User:
+    """Create a member from a sign-up (seed 004's ``Registration``, or the page's
+    ``SignUpPage``): every field's problem in one answer, then the account (``create_account``)."""
+    return create_account(contract.clean(data), send_mail=send_mail)
 
 
-def register(
-    email: str,
-    password: str,
-    display_name: str,
-    *,
-    confirm: str | None = None,
-    profile: dict[str, Any] | None = None,
-    send_mail: bool = True,
-) -> User:
-    """Create a member with a profile and default settings in one transaction; mail a
-    verification link. ``confirm`` is the password repeated (the page asks for it, the API
-    does not); ``profile`` holds optional profile fields (the API's firstName…)."""
-    cleaned, errors = sign_up_problems(email, password, display_name, confirm=confirm, profile=profile)
-    if errors:
-        raise ValidationFailed("Some fields need your attention.", details=errors)
-    if find_by_email(cleaned["email"]) is not None:
+def create_account(cleaned: dict[str, Any], *, send_mail: bool = True) -> User:
+    """A member with a profile and default settings, in one transaction, from cleaned
+    ``SignUp`` values (staff add fields of their own: ``webapp.admin``); a verification link
+    is mailed unless told otherwise. Without a display name, the member's name or address
+    stands in."""
+    email = cleaned["email"]
+    if find_by_email(email) is not None:
         raise _email_taken()
-    user = _create_member(cleaned["email"], password, cleaned["display_name"], cleaned["profile"])
+    names = " ".join(n for n in (cleaned.get("first_name"), cleaned.get("last_name")) if n)
+    display_name = cleaned.get("display_name") or names or default_name(email)
+    profile = {k: cleaned[k] for k in ("first_name", "last_name", "phone") if cleaned.get(k)}
+    user = _create_member(email, cleaned["password"], display_name, profile)
     if send_mail:
         send_verification(user)
     return user

@@ -20,6 +20,7 @@ from webapp.auth.forms import (
     ResetForm,
 )
 from webapp.auth.login import sign_in, sign_out
+from webapp.auth.schemas import SignUpPage
 from webapp.auth.tokens import TokenInvalid
 from webapp.errors import ServiceError
 from webapp.extensions import limiter
@@ -53,9 +54,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = auth.register(
-                form.email.data, form.password.data, form.display_name.data, confirm=form.confirm.data or ""
-            )
+            user = auth.register(form.changes(), contract=SignUpPage)
         except ServiceError as exc:
             apply_errors(form, exc)
         else:

@@ -1,0 +1,469 @@
+"""Field rules shared by every domain: each rule checks a value and documents itself.
+
+A contract (``webapp.contracts``) declares its fields with the types built here:
+
+    class ProfileChanges(Contract):
+        first_name: rules.Text(100)
+        website: rules.Url
+
+Each type carries its check, which returns the value to store or raises ``ValueError`` with a
+message written for the member, and its JSON Schema; both come from the same parameters, so
+the OpenAPI document cannot say something the API does not do. The JSON API is as strict as
+the schema (a boolean is ``true`` or ``false``, never ``"yes"``); pages convert what a browser
+sends (text) before they call a service, as their forms do.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import PlainValidator, ValidationInfo, WithJsonSchema
+
+from webapp.timeutil import all_timezones, is_timezone
+
+# JSON Schema patterns for text without NUL (PostgreSQL cannot store it) and text that is not
+# blank either. No look-arounds: the test data generator does not support them.
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+MONTH = r"\d{4}-(0[1-9]|1[0-2])"
+MONTH_RE = re.compile(rf"^{MONTH}$")
+URL = r"https?://[^\s/?#\[\]@\\]+([/?#][^\s]*)?"
+URL_RE = re.compile(rf"^{URL}$")
+
+REQUIRED = "This field is required."
+
+
+def rule(check: Callable[..., Any], schema: dict[str, Any] | Callable[[], dict[str, Any]]) -> Any:
+    """A field type: ``check`` validates (it may take the contract's context as a second
+    argument), ``schema`` documents. The one place a rule and its documentation meet.
+
+    ``schema`` may be a function, called whenever a document is built, for a rule over a
+    registry that domains fill as they load (the API's scopes)."""
+    documented = WithJsonSchema(schema) if isinstance(schema, dict) else _LateSchema(schema)
+    return Annotated[Any, PlainValidator(check), documented]
+
+
+@dataclass(frozen=True)
+class _LateSchema:
+    build: Callable[[], dict[str, Any]]
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return self.build()
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _or_empty(pattern: str) -> str:
+    """A pattern that also matches the empty string, which clears an optional field."""
+    return rf"^(|{pattern})$"
+
+
+# --- Text -----------------------------------------------------------------------------------
+
+
+def text(max_length: int, *, required: bool = False, missing: str = REQUIRED) -> Callable[[Any], str | None]:
+    """At most ``max_length`` characters as sent, stored trimmed; blank becomes None."""
+
+    def clean(value: Any) -> str | None:
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise ValueError("Must be text.")
+        if "\x00" in value:
+            raise ValueError("Contains a character that is not allowed.")
+        if len(value) > max_length:
+            raise ValueError(f"At most {max_length} characters.")
+        value = value.strip()
+        if not value:
+            if required:
+                raise ValueError(missing)
+            return None
+        return value
+
+    return clean
+
+
+def Text(  # noqa: N802
+    max_length: int, *, required: bool = False, missing: str = REQUIRED, description: str | None = None
+) -> Any:
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if required:
+        schema.update(minLength=1, pattern=NOT_BLANK)
+    else:
+        schema = _nullable({**schema, "pattern": NO_NUL})
+    if description:
+        schema["description"] = description
+    return rule(text(max_length, required=required, missing=missing), schema)
+
+
+def secret(max_length: int, *, missing: str = REQUIRED) -> Callable[[Any], str]:
+    """A password or token exactly as sent: never trimmed, since every character counts."""
+
+    def clean(value: Any) -> str:
+        if value is not None and not isinstance(value, str):
+            raise ValueError("Must be text.")
+        if not value:
+            raise ValueError(missing)
+        if len(value) > max_length:
+            raise ValueError(f"At most {max_length} characters.")
+        return value
+
+    return clean
+
+
+def Secret(max_length: int, *, missing: str = REQUIRED, min_length: int = 1, description: str | None = None) -> Any:  # noqa: N802
+    """``secret``'s type. ``min_length`` only documents a longer minimum that a service
+    checks with its own wording (a new password's strength rule)."""
+    schema: dict[str, Any] = {"type": "string", "minLength": min_length, "maxLength": max_length}
+    if description:
+        schema["description"] = description
+    return rule(secret(max_length, missing=missing), schema)
+
+
+EMAIL_MISSING = "Enter your email address."
+
+
+def email(value: Any) -> str:
+    """An address in its canonical form (lowercase, internationalized domains normalized)."""
+    value = text(320, required=True, missing=EMAIL_MISSING)(value)
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return result.normalized.lower()
+
+
+Email = rule(email, {"type": "string", "format": "email", "maxLength": 320})
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("Must be true or false.")
+    return value
+
+
+Boolean = rule(boolean, {"type": "boolean"})
+
+
+def choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def clean(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"Choose one of: {', '.join(options)}.")
+        return value
+
+    return clean
+
+
+def Choice(options: tuple[str, ...], *, description: str | None = None) -> Any:  # noqa: N802
+    schema: dict[str, Any] = {"type": "string", "enum": list(options)}
+    if description:
+        schema["description"] = description
+    return rule(choice(options), schema)
+
+
+def url(value: Any) -> str | None:
+    """An absolute http(s) address, or nothing."""
+    value = text(2000)(value)
+    if value is None:
+        return None
+    if not URL_RE.match(value):
+        raise ValueError("Enter a full web address starting with http:// or https://")
+    return value
+
+
+Url = rule(
+    url,
+    {
+        "type": ["string", "null"],
+        "maxLength": 2000,
+        "pattern": _or_empty(URL),
+        "description": "An http:// or https:// address; empty or null clears it",
+    },
+)
+
+
+def required_url(value: Any) -> str:
+    cleaned = url(value)
+    if cleaned is None:
+        raise ValueError(REQUIRED)
+    return cleaned
+
+
+RequiredUrl = rule(required_url, {"type": "string", "maxLength": 2000, "pattern": f"^{URL}$"})
+
+
+def phone(value: Any) -> str | None:
+    """A phone number with its country code, stored in E.164 (``+14155550123``)."""
+    value = text(32)(value)
+    if value is None:
+        return None
+    if not value.startswith("+"):
+        raise ValueError("Use the international format with a country code, e.g. +14155550123.")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("This is not a valid phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("This is not a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+Phone = rule(
+    phone,
+    {
+        "type": ["string", "null"],
+        "maxLength": 32,
+        "format": "phone",
+        "description": "International format with the country code (E.164), e.g. +14155550123",
+    },
+)
+
+
+def username(pattern: str, max_length: int, site: str) -> Any:
+    """A handle on another site, without the link or the @ (it is shown with both)."""
+    matcher = re.compile(rf"^{pattern}$")
+
+    def clean(value: Any) -> str | None:
+        value = text(max_length)(value)
+        if value is None:
+            return None
+        value = value.removeprefix("@")
+        if "/" in value or value.startswith("@"):
+            raise ValueError(f"Enter just your {site} username, not the link.")
+        if not matcher.match(value):
+            raise ValueError(f"This is not a valid {site} username.")
+        return value
+
+    schema = {"type": ["string", "null"], "maxLength": max_length, "pattern": _or_empty(f"@?({pattern})")}
+    return rule(clean, {**schema, "description": f"Your {site} username (a leading @ is dropped), not the link"})
+
+
+def timezone_name(value: Any) -> str:
+    value = text(100, required=True)(value)
+    if not is_timezone(value):
+        raise ValueError("Choose a time zone from the list (for example Europe/Paris).")
+    return value
+
+
+TimeZone = rule(
+    timezone_name,
+    {"type": "string", "enum": sorted({*all_timezones(), "UTC"}), "description": "IANA time zone"},
+)
+
+
+def month(*, required: bool = False) -> Callable[[Any], str | None]:
+    def clean(value: Any) -> str | None:
+        value = text(7, required=required)(value)
+        if value is not None and not MONTH_RE.match(value):
+            raise ValueError("Use the form YYYY-MM.")
+        return value
+
+    return clean
+
+
+def Month(*, required: bool = False) -> Any:  # noqa: N802
+    if required:
+        return rule(month(required=True), {"type": "string", "pattern": f"^{MONTH}$", "examples": ["2024-09"]})
+    return rule(month(), {"type": ["string", "null"], "pattern": _or_empty(MONTH), "examples": ["2024-09"]})
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+def tags(limit: int, each_max: int = 40) -> Callable[[Any], list[str]]:
+    """Up to ``limit`` entries of text as sent; stored trimmed, without blanks or repeats
+    (compared without case). A string is refused, as the schema says: pages split theirs."""
+
+    def clean(value: Any) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("Must be a list of text.")
+        if len(value) > limit:
+            raise ValueError(f"At most {limit} entries.")
+        cleaned: list[str] = []
+        for position, tag in enumerate(value, start=1):
+            if "\x00" in tag:
+                raise ValueError(f"Entry {position} contains a character that is not allowed.")
+            if len(tag) > each_max:
+                raise ValueError(f"Each entry can be at most {each_max} characters.")
+            tag = tag.strip()
+            if tag and tag.lower() not in (t.lower() for t in cleaned):
+                cleaned.append(tag)
+        return cleaned
+
+    return clean
+
+
+def Tags(limit: int, each_max: int = 40, *, description: str | None = None) -> Any:  # noqa: N802
+    schema: dict[str, Any] = {
+        "type": ["array", "null"],
+        "maxItems": limit,
+        "items": {"type": "string", "maxLength": each_max, "pattern": NO_NUL},
+    }
+    if description:
+        schema["description"] = description
+    return rule(tags(limit, each_max), schema)
+
+
+def comma_list(value: str | None) -> list[str]:
+    """A form's comma-separated text as the list the API sends."""
+    return [part for part in (value or "").split(",") if part.strip()]
+
+
+class RowErrors(ValueError):
+    """Errors in rows of a list (CV experience, education, links).
+
+    The message names every entry that needs fixing ("Check experience entries 2 and 3."), for
+    API clients reading the list's own key; ``fields`` names every failing field by dotted path
+    (``experience.1.title``) so that forms can show each error inside its own row.
+    """
+
+    def __init__(self, section: str, problems: dict[int, dict[str, list[str]]]):
+        positions = [str(index + 1) for index in problems]
+        listing = positions[0] if len(positions) == 1 else f"{', '.join(positions[:-1])} and {positions[-1]}"
+        noun = "entry" if len(positions) == 1 else "entries"
+        super().__init__(f"Check {section} {noun} {listing}.")
+        self.fields = {
+            f"{section}.{row}.{name}": list(messages)
+            for row, row_errors in problems.items()
+            for name, messages in row_errors.items()
+        }
+
+
+def Rows(entry: Any, *, limit: int, section: str) -> Any:  # noqa: N802
+    """A list of at most ``limit`` objects, each checked by the contract ``entry``; every
+    failing row is named at once (``RowErrors``)."""
+
+    def clean(value: Any) -> list[dict[str, Any]]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+            raise ValueError(f"{section.capitalize()} must be a list of objects.")
+        if len(value) > limit:
+            raise ValueError(f"At most {limit} {section} entries.")
+        rows, problems = [], {}
+        for index, row in enumerate(value):
+            cleaned, errors = entry.check(row)
+            if errors:
+                problems[index] = errors
+            rows.append({name: cleaned.get(name) for name in entry.model_fields})
+        if problems:
+            raise RowErrors(section, problems)
+        return rows
+
+    return rule(clean, {"type": ["array", "null"], "maxItems": limit, "items": entry.inline_schema()})
+
+
+# --- Numbers and times ----------------------------------------------------------------------
+
+
+def whole_number(value: Any) -> int:
+    """A JSON integer: also a number without a fraction (``1.0``, ``1e2``), as JSON Schema's
+    ``integer`` takes it. Fractions, booleans and text are refused, never rounded or counted."""
+    if isinstance(value, bool):
+        raise ValueError("Must be a whole number, not true or false.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    raise ValueError("Must be a whole number.")
+
+
+DIGITS_RE = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def query_number(value: Any) -> int:
+    """A whole number as a query string carries it: decimal digits."""
+    if isinstance(value, str) and DIGITS_RE.fullmatch(value.strip()):
+        return int(value.strip())
+    return whole_number(value)
+
+
+def form_number(value: Any) -> Any:
+    """What a browser sent for a number: the number when it is one, else the text as it was,
+    which the number's rule then refuses in its own words."""
+    if isinstance(value, str) and DIGITS_RE.fullmatch(value.strip()):
+        return int(value.strip())
+    return value
+
+
+def integer(low: int, high: int, *, parse: Callable[[Any], int] = whole_number) -> Callable[[Any], int]:
+    def clean(value: Any) -> int:
+        number = parse(value)
+        if not low <= number <= high:
+            raise ValueError(f"Must be between {low} and {high}.")
+        return number
+
+    return clean
+
+
+def Integer(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
+    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
+    if description:
+        schema["description"] = description
+    return rule(integer(low, high), schema)
+
+
+def QueryInteger(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
+    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
+    if description:
+        schema["description"] = description
+    return rule(integer(low, high, parse=query_number), schema)
+
+
+# Money columns are 32-bit integers: PostgreSQL refuses anything above 2,147,483,647, so the rule
+# stops at a round number below it rather than letting the database answer with a 500.
+MAX_MONEY_CENTS = 2_000_000_000
+
+
+def money(value: Any) -> int | None:
+    """A non-negative whole amount in cents that fits the money columns, or nothing."""
+    if value is None:
+        return None
+    try:
+        amount = whole_number(value)
+    except ValueError:
+        raise ValueError("Must be a whole number of cents.") from None
+    if amount < 0:
+        raise ValueError("Must not be negative.")
+    if amount > MAX_MONEY_CENTS:
+        raise ValueError(f"Must be at most {MAX_MONEY_CENTS // 100:,} USD ({MAX_MONEY_CENTS:,} cents).")
+    return amount
+
+
+Money = rule(
+    money,
+    {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_MONEY_CENTS, "description": "Amount in cents"},
+)
+
+
+def aware_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 date-time with its zone, in UTC; nothing for null or empty."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("Use an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z.") from None
+    if not isinstance(value, datetime):
+        raise ValueError("Use an ISO 8601 date-time.")
+    if value.tzinfo is None:
+        raise ValueError("Include a time zone, e.g. 2027-01-31T00:00:00Z.")
+    return value.astimezone(UTC)
+
+
+def context(info: ValidationInfo, name: str) -> Any:
+    """What the caller passed to ``Contract.clean(..., context={name: ...})`` (a rule that
+    depends on the member, such as the scopes their role may grant)."""
+    return (info.context or {})[name]
