@@ -12,7 +12,7 @@ import pytest
 
 from tests.api_helpers import assert_json_error
 from tests.conftest import PASSWORD
-from tests.test_query_counts import count_queries
+from tests.platform.test_query_counts import count_queries
 
 NEW_PASSWORD = "an-entirely-new-passphrase-42"
 

@@ -331,7 +331,7 @@ def test_skills_as_a_string_is_refused_with_the_schemas_words(client, make_user)
 
 
 def test_pages_still_take_comma_separated_skills_and_categories_but_not_nul(client, member, auth):
-    from tests.test_accounts import post_cv, post_profile
+    from tests.accounts.test_accounts import post_cv, post_profile
 
     assert post_cv(client, {"skills": "Video, Photo"}).status_code == 303
     assert post_profile(client, categories="Fashion, Travel").status_code == 303

@@ -23,7 +23,7 @@ from webapp.activity.models import ActivityLog
 from webapp.auth.models import User
 from webapp.extensions import db
 
-WEBAPP = Path(__file__).parent.parent / "webapp"
+WEBAPP = Path(__file__).parents[2] / "webapp"
 # The boundary: the one module that commits (requests, jobs and CLI commands all go through it).
 BOUNDARY_MODULES = {WEBAPP / "unit_of_work.py"}
 EVENTS: list[object] = []  # commits and what probe jobs saw, in order

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api_helpers import bearer, make_key
-from tests.test_jobs import ROOT, VENV_BIN, worker_env
+from tests.platform.test_jobs import ROOT, VENV_BIN, worker_env
 from webapp import schedule
 from webapp.auth.models import UserSession
 from webapp.extensions import db

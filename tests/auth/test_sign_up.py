@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
+from tests.auth.test_passwords import field_error
 from tests.conftest import PASSWORD, csrf_token, is_postgres
-from tests.test_passwords import field_error
 from webapp.accounts.models import Profile
 from webapp.auth import service as auth_service
 from webapp.auth.models import User

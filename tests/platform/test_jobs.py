@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import csrf_token
 from webapp import jobs, mail
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 

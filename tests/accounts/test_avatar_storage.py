@@ -8,8 +8,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from tests.accounts.test_avatar import stored_avatar, upload_page
 from tests.conftest import PASSWORD, AuthActions, is_postgres, png_bytes
-from tests.test_avatar import stored_avatar, upload_page
 from webapp import storage
 from webapp.accounts import service as accounts
 from webapp.auth.models import User

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
+from tests.auth.test_auth import path_of
 from tests.conftest import PASSWORD, csrf_token
-from tests.test_auth import path_of
 from webapp.auth import passwords
 from webapp.auth import service as auth_service
 from webapp.auth.models import User
