@@ -8,33 +8,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import csrf_token
+from tests.helpers import FULL_PROFILE, csrf_token, post_cv, post_profile
 from webapp.accounts.models import Profile
 from webapp.extensions import db
-
-FULL_PROFILE = {
-    "display_name": "Ana Silva",
-    "first_name": "Ana",
-    "last_name": "Silva",
-    "phone": "+14155550123",
-    "bio": "I shoot honest portraits.",
-    "company": "Silva Studio",
-    "job_title": "Photographer",
-    "location": "Porto",
-    "website": "https://ana.example.com",
-    "linkedin_username": "ana-silva",
-    "github_username": "anasilva",
-    "twitter_username": "ana_silva",
-    "slug": "ana-silva",
-    "categories": "Fashion, Travel",
-    "budget_min": "500",
-    "budget_max": "5000",
-}
-
-
-def post_profile(client, **changes):
-    data = {**FULL_PROFILE, **changes, "csrf_token": csrf_token(client, "/profile")}
-    return client.post("/profile", data=data)
 
 
 def fresh(user) -> Profile:
@@ -222,11 +198,6 @@ def test_cv_row_remove_button_works_in_the_browser_only(client, member):
     assert 'data-remove-closest=".cv-row"' in button and 'data-remove-focus="#add-experience"' in button
     assert "hx-" not in button
     assert client.get("/profile/cv/rows/removed", headers=HX).status_code == 404
-
-
-def post_cv(client, rows: dict[str, str]):
-    data = {"form": "cv", "csrf_token": csrf_token(client, "/profile"), **rows}
-    return client.post("/profile/cv", data=data)
 
 
 def test_cv_saves_non_contiguous_rows(client, member):

@@ -11,7 +11,7 @@ from html import unescape as html_unescape
 import pytest
 from PIL import Image
 
-from tests.conftest import csrf_token, png_bytes
+from tests.helpers import csrf_token, png_bytes, stored_avatar, upload_api, upload_page
 from webapp import storage
 from webapp.extensions import db
 
@@ -44,14 +44,6 @@ def noise_png(size_bytes: int) -> bytes:
     return data
 
 
-def upload_page(client, data: bytes, filename: str = "me.png"):
-    return client.post(
-        "/profile/avatar",
-        data={"avatar": (io.BytesIO(data), filename), "csrf_token": csrf_token(client, "/profile")},
-        content_type="multipart/form-data",
-    )
-
-
 def upload_htmx(client, data: bytes, filename: str = "me.png"):
     """The photo card's htmx post (``hx-encoding="multipart/form-data"``)."""
     return client.post(
@@ -60,22 +52,6 @@ def upload_htmx(client, data: bytes, filename: str = "me.png"):
         content_type="multipart/form-data",
         headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/profile"},
     )
-
-
-def upload_api(client, auth, data: bytes, filename: str = "me.png"):
-    return client.post(
-        "/api/v1/profile/avatar",
-        data={"avatar": (io.BytesIO(data), filename)},
-        headers=auth.headers(),
-        content_type="multipart/form-data",
-    )
-
-
-def stored_avatar(member) -> tuple[str, bytes]:
-    db.session.expire_all()
-    url = member.profile.avatar_url
-    key = storage.key_from_url(url)
-    return key, storage.read(key)
 
 
 @pytest.mark.parametrize(

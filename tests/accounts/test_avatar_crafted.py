@@ -19,8 +19,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from tests.accounts.test_avatar import upload_api, upload_page
-from tests.conftest import png_bytes
+from tests.helpers import png_bytes, upload_api, upload_page
 from webapp.accounts import avatars
 from webapp.extensions import db
 
@@ -136,7 +135,7 @@ def test_crafted_file_is_a_422_on_both_faces(client, member, auth, name):
 def test_html_after_a_whole_png_is_dropped_by_the_reencoding(client, member):
     """A complete image with a page glued after it is still an image: it is accepted, and what
     is stored is our WebP, so the page never reaches anyone."""
-    from tests.accounts.test_avatar import stored_avatar
+    from tests.helpers import stored_avatar
 
     data = png(64, 64) + b"<html><script>alert(1)</script></html>"
     assert upload_page(client, data).status_code == 303

@@ -8,8 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.accounts.test_avatar import stored_avatar, upload_page
-from tests.conftest import PASSWORD, AuthActions, is_postgres, png_bytes
+from tests.helpers import PASSWORD, AuthActions, is_postgres, png_bytes, stored_avatar, upload_page
 from webapp import storage
 from webapp.accounts import service as accounts
 from webapp.auth.models import User
@@ -85,7 +84,7 @@ def test_an_upload_for_an_account_deleted_meanwhile_leaves_no_file(in_request, m
     assert member_files(user.id) == []
 
 
-def test_racing_uploads_leave_only_the_winners_file_and_deletion_leaves_none(app, make_user):
+def test_racing_uploads_leave_only_the_winners_file_and_deletion_leaves_none(app, make_user, signed_in_client):
     """Ten clients signed in as one member upload at once (PostgreSQL: SQLite's in-memory test
     database has one shared connection, so nothing races there)."""
     if not is_postgres():
@@ -93,8 +92,7 @@ def test_racing_uploads_leave_only_the_winners_file_and_deletion_leaves_none(app
     user = make_user()
     clients = []
     for _ in range(10):
-        client = app.test_client()
-        assert AuthActions(client).login(user.email).status_code == 303
+        client = signed_in_client(user)
         clients.append((client, AuthActions(client).headers()))
     barrier, answers = threading.Barrier(len(clients)), []
 

@@ -9,8 +9,7 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import bearer, make_key
-from tests.conftest import PASSWORD, AuthActions, csrf_token, png_bytes, table_counts
+from tests.helpers import PASSWORD, AuthActions, bearer, csrf_token, make_key, png_bytes, table_counts
 from webapp import storage
 from webapp.accounts import service as accounts
 from webapp.activity.models import ActivityLog
@@ -359,7 +358,7 @@ def test_api_refuses_after_too_many_wrong_passwords_in_the_error_format(app, cli
     assert len(failed_deletions(member)) == limit
 
 
-def test_page_and_api_share_one_budget_per_member(app, client, member, auth, make_user):
+def test_page_and_api_share_one_budget_per_member(app, client, member, auth, make_user, signed_in_client):
     limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
     for n in range(limit):
         guess = post_delete(client, "wrong-password-42") if n % 2 else api_delete(client, auth, "wrong-password-42")
@@ -368,9 +367,7 @@ def test_page_and_api_share_one_budget_per_member(app, client, member, auth, mak
     assert post_delete(client, "wrong-password-42").status_code == 429
     # Another member's budget is their own.
     someone = make_user(email="someone@example.com")
-    their_client = app.test_client()
-    AuthActions(their_client).login(someone.email)
-    assert post_delete(their_client, PASSWORD).status_code == 303
+    assert post_delete(signed_in_client(someone), PASSWORD).status_code == 303
 
 
 def test_api_delete_with_the_session_revokes_it_and_clears_the_cookies(client, make_user, auth):

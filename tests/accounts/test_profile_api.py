@@ -5,21 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, png_bytes, table_counts
+from tests.helpers import PASSWORD, assert_json_error, png_bytes, table_counts
 from webapp.accounts.models import Profile
 from webapp.auth.models import User
 from webapp.extensions import db
-
-
-def assert_json_error(response, status: int, code: str) -> dict:
-    """DESIGN.md's error body, never HTML."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    assert "<html" not in response.get_data(as_text=True)
-    error = response.get_json()["error"]
-    assert set(error) == {"code", "message", "details"}
-    assert error["code"] == code and error["message"]
-    return error
 
 
 def stored(user) -> Profile:
@@ -374,7 +363,7 @@ def test_members_only_see_and_change_their_own_data(client, app, make_user, auth
     auth.logout()
 
     intruder_client = app.test_client()
-    from tests.conftest import AuthActions
+    from tests.helpers import AuthActions
 
     intruder = make_user(email="intruder@example.com")
     intruder_auth = AuthActions(intruder_client)

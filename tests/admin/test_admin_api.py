@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, api_tokens, assert_json_error, bearer, make_key, make_staff
 from webapp.auth.models import RefreshToken, Role, User, UserSession
 from webapp.extensions import db
 
@@ -23,8 +22,7 @@ USER_ROUTES = [
 
 
 @pytest.fixture
-def admin_key(make_user):
-    admin = make_staff(make_user(email="admin@example.com", name="Ada Admin"))
+def admin_key(admin):
     return admin, make_key(admin)[1]
 
 
@@ -206,15 +204,12 @@ def test_admin_updates_a_member(client, admin_key, people):
         assert field in error["details"]
 
 
-def test_suspending_revokes_sessions_and_tokens(app, client, admin_key, make_user):
+def test_suspending_revokes_sessions_and_tokens(client, admin_key, make_user, signed_in_client):
     _, key = admin_key
     target = make_user(email="target@example.com")
-    browser = app.test_client()
-    from tests.conftest import AuthActions
-
-    assert AuthActions(browser).login(target.email).status_code == 303
+    browser = signed_in_client(target)
     assert browser.get("/api/v1/profile").status_code == 200
-    tokens = client.post("/api/v1/auth/login", json={"email": target.email, "password": PASSWORD}).get_json()["data"]
+    tokens = api_tokens(client, target.email)
 
     response = client.put(
         f"/api/v1/users/{target.id}",
@@ -318,7 +313,7 @@ def test_list_joins_profiles_and_roles_once(client, admin_key, people):
 
 
 def test_staff_deletion_removes_the_avatar_file(app, client, admin_key, people):
-    from tests.conftest import png_bytes
+    from tests.helpers import png_bytes
     from webapp import storage
     from webapp.accounts import service as accounts
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.api_helpers import (
+from tests.helpers import (
     assert_json_error,
     assert_rate_headers,
     bearer,
@@ -43,12 +43,6 @@ def _call(client, op, path=None, **kwargs):
     elif "data" not in kwargs:
         kwargs.setdefault("json", {})
     return client.open(path or fill(op.path, **{p: uuid.uuid4() for p in path_params(op)}), method=op.method, **kwargs)
-
-
-@pytest.fixture
-def admin(make_user):
-    """A staff member, so that staff routes fail on the scope or id under test, not the role."""
-    return make_staff(make_user(email="admin@example.com"))
 
 
 def test_every_api_rule_is_a_documented_operation(app):
@@ -148,7 +142,7 @@ def test_garbage_id_is_404_not_500(client, admin, op):
 
 def _snapshot():
     """Rows per table and every key's settings; usage counters are allowed to move."""
-    from tests.conftest import table_counts
+    from tests.helpers import table_counts
     from webapp.apikeys.models import ApiKey
 
     db.session.expire_all()

@@ -11,17 +11,16 @@ import json
 
 import pytest
 
-from tests.api_helpers import (
+from tests.helpers import (
     assert_json_error,
     bearer,
     fill,
     make_key,
-    make_staff,
     op_id,
     path_params,
     registered_operations,
+    table_counts,
 )
-from tests.conftest import table_counts
 from webapp.extensions import db
 
 OPERATIONS = registered_operations()
@@ -30,12 +29,6 @@ WRITES = [op for op in OPERATIONS if op.method in ("POST", "PUT", "PATCH", "DELE
 
 def _ids(ops):
     return [op_id(op) for op in ops]
-
-
-@pytest.fixture
-def admin(make_user):
-    """Staff, so that staff routes reach the body rather than stopping at the role."""
-    return make_staff(make_user(email="admin@example.com"))
 
 
 def _real_path(op, admin, make_user) -> str:
@@ -331,7 +324,7 @@ def test_skills_as_a_string_is_refused_with_the_schemas_words(client, make_user)
 
 
 def test_pages_still_take_comma_separated_skills_and_categories_but_not_nul(client, member, auth):
-    from tests.accounts.test_accounts import post_cv, post_profile
+    from tests.helpers import post_cv, post_profile
 
     assert post_cv(client, {"skills": "Video, Photo"}).status_code == 303
     assert post_profile(client, categories="Fashion, Travel").status_code == 303

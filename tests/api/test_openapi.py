@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.api_helpers import bearer, make_key, make_staff, registered_operations
+from tests.helpers import bearer, make_key, make_staff, registered_operations
 from webapp.api.openapi import _openapi_path
 
 OPERATIONS = registered_operations()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
+from tests.helpers import assert_json_error, bearer, make_key, make_staff
 from webapp.apikeys import keys
 from webapp.apikeys.models import ApiKey
 from webapp.extensions import db
@@ -289,7 +289,7 @@ def test_expiring_key_cannot_grant_a_longer_life(client, expiring):
 
 
 def test_token_answers_are_never_cached(client, make_user):
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     user = make_user()
     login = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD})

@@ -8,8 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import bearer, make_key
-from tests.conftest import is_postgres
+from tests.helpers import bearer, is_postgres, make_key
 from webapp.apikeys.models import ApiKey
 from webapp.apikeys.service import MAX_KEYS_PER_MEMBER
 from webapp.extensions import db

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
+from tests.helpers import assert_json_error, bearer, make_key, make_staff
 from webapp.apikeys import keys
 from webapp.apikeys.models import ApiKey
 from webapp.extensions import db

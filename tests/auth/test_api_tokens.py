@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.api_helpers import assert_json_error, assert_rate_headers
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, api_tokens, assert_json_error, assert_rate_headers, bearer, me
 from webapp.auth.models import RefreshToken
 from webapp.extensions import db
 from webapp.timeutil import utcnow
@@ -18,16 +17,6 @@ from webapp.timeutil import utcnow
 
 def login(client, email, password=PASSWORD, path="/api/v1/auth/login"):
     return client.post(path, json={"email": email, "password": password})
-
-
-def tokens(client, email, **kwargs) -> dict:
-    response = login(client, email, **kwargs)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["data"]
-
-
-def me(client, access):
-    return client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {access}"})
 
 
 def refresh(client, token):
@@ -58,7 +47,7 @@ def test_login_returns_seed_004_shape(client, user, path):
 
 
 def test_refresh_token_is_stored_hashed(client, user):
-    raw = tokens(client, user.email)["refreshToken"]
+    raw = api_tokens(client, user.email)["refreshToken"]
     rows = db.session.scalars(sa.select(RefreshToken).where(RefreshToken.user_id == user.id)).all()
     assert len(rows) == 1
     assert rows[0].token_hash != raw and raw not in rows[0].token_hash and len(rows[0].token_hash) == 64
@@ -97,7 +86,7 @@ def test_register_validation_creates_nothing(client, body, field):
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/logout", "/api/v1/auth/signout"])
 def test_logout_and_alias_revoke_the_refresh_token(client, user, path):
-    data = tokens(client, user.email)
+    data = api_tokens(client, user.email)
     assert client.post(path, json={"refreshToken": data["refreshToken"]}).status_code == 204
     assert_json_error(refresh(client, data["refreshToken"]), 401)
     # Logging out an unknown token says nothing about whether it existed.
@@ -108,7 +97,7 @@ def test_logout_and_alias_revoke_the_refresh_token(client, user, path):
 
 
 def test_refresh_rotates(client, user):
-    first = tokens(client, user.email)
+    first = api_tokens(client, user.email)
     response = refresh(client, first["refreshToken"])
     assert response.status_code == 200
     second = response.get_json()["data"]
@@ -119,7 +108,7 @@ def test_refresh_rotates(client, user):
 
 
 def test_reusing_an_old_refresh_token_revokes_the_family(client, user):
-    first = tokens(client, user.email)
+    first = api_tokens(client, user.email)
     second = refresh(client, first["refreshToken"]).get_json()["data"]
     third = refresh(client, second["refreshToken"]).get_json()["data"]
 
@@ -130,15 +119,15 @@ def test_reusing_an_old_refresh_token_revokes_the_family(client, user):
 
 
 def test_family_revocation_leaves_other_sign_ins_alone(client, user):
-    phone = tokens(client, user.email)
-    laptop = tokens(client, user.email)
+    phone = api_tokens(client, user.email)
+    laptop = api_tokens(client, user.email)
     refresh(client, phone["refreshToken"])
     refresh(client, phone["refreshToken"])  # reuse: the phone's family is revoked
     assert refresh(client, laptop["refreshToken"]).status_code == 200
 
 
 def test_expired_refresh_token_is_refused(client, user):
-    data = tokens(client, user.email)
+    data = api_tokens(client, user.email)
     with time_machine.travel(utcnow() + timedelta(days=31), tick=False):
         assert_json_error(refresh(client, data["refreshToken"]), 401, "refresh_token_expired")
 
@@ -156,7 +145,7 @@ def test_unknown_refresh_token_is_401(client):
 
 
 def test_expired_access_token_is_refused(client, user):
-    data = tokens(client, user.email)
+    data = api_tokens(client, user.email)
     assert me(client, data["accessToken"]).status_code == 200
     with time_machine.travel(utcnow() + timedelta(minutes=15, seconds=10), tick=False):
         error = assert_json_error(me(client, data["accessToken"]), 401)
@@ -169,7 +158,7 @@ def test_tampered_or_foreign_access_token_is_refused(app, client, user):
     from joserfc import jwt
     from joserfc.jwk import OctKey
 
-    access = tokens(client, user.email)["accessToken"]
+    access = api_tokens(client, user.email)["accessToken"]
     header, payload, signature = access.split(".")
     assert_json_error(me(client, f"{header}.{payload}.{signature[:-2]}xx"), 401, "unauthorized")
     family = db.session.scalar(sa.select(RefreshToken.family_id).where(RefreshToken.user_id == user.id))
@@ -194,15 +183,15 @@ def test_tampered_or_foreign_access_token_is_refused(app, client, user):
 
 
 def test_access_token_of_a_deleted_member_is_refused(client, user):
-    access = tokens(client, user.email)["accessToken"]
+    access = api_tokens(client, user.email)["accessToken"]
     db.session.delete(user)
     db.session.commit()
     assert_json_error(me(client, access), 401, "unauthorized")
 
 
 def test_access_token_holds_every_member_scope(client, user):
-    access = tokens(client, user.email)["accessToken"]
-    headers = {"Authorization": f"Bearer {access}"}
+    access = api_tokens(client, user.email)["accessToken"]
+    headers = bearer(access)
     assert client.patch("/api/v1/settings", json={"theme": "dark"}, headers=headers).status_code == 200
     assert (
         client.post(
@@ -217,14 +206,14 @@ def test_access_token_holds_every_member_scope(client, user):
 
 
 def test_suspended_member_gets_403_with_a_live_access_token(client, user):
-    access = tokens(client, user.email)["accessToken"]
+    access = api_tokens(client, user.email)["accessToken"]
     user.is_suspended = True
     db.session.commit()
     assert_json_error(me(client, access), 403, "account_suspended")
 
 
 def test_suspended_member_cannot_sign_in_or_refresh(client, user):
-    data = tokens(client, user.email)
+    data = api_tokens(client, user.email)
     user.is_suspended = True
     db.session.commit()
     assert_json_error(login(client, user.email), 403)
@@ -306,7 +295,7 @@ def test_successful_logins_do_not_use_up_the_account_limit(app, client, user):
 
 def test_password_change_signs_out_api_clients(client, auth, user):
     """A refresh token issued before a password change is refused afterwards."""
-    issued = tokens(client, user.email)
+    issued = api_tokens(client, user.email)
     auth.login(user.email)
     form = {
         "pw-current_password": PASSWORD,
@@ -321,7 +310,7 @@ def test_password_reset_signs_out_api_clients(client, user):
     from webapp.auth import service as auth_service
     from webapp.auth import tokens as mailed_tokens
 
-    issued = tokens(client, user.email)
+    issued = api_tokens(client, user.email)
     token = mailed_tokens.make("reset", auth_service._reset_claims(user))
     auth_service.reset_password(token, "an-entirely-new-passphrase-42")
     assert_json_error(refresh(client, issued["refreshToken"]), 401)
@@ -334,7 +323,7 @@ def test_sign_in_with_a_nul_in_the_email_is_a_plain_refusal(client):
 
 
 def test_the_newest_token_of_a_revoked_family_says_the_sign_in_ended(client, user):
-    first = tokens(client, user.email)
+    first = api_tokens(client, user.email)
     second = refresh(client, first["refreshToken"]).get_json()["data"]
     assert_json_error(refresh(client, first["refreshToken"]), 401, "refresh_token_reused")
     error = assert_json_error(refresh(client, second["refreshToken"]), 401, "refresh_token_revoked")

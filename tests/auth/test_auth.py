@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import NEW_PASSWORD, PASSWORD, csrf_token, path_of
 from webapp.activity.models import ActivityLog
 from webapp.auth.models import User, UserSession
 from webapp.extensions import db
 from webapp.timeutil import utcnow
-
-NEW_PASSWORD = "purple-elephant-juggles-teacups"
-
-
-def path_of(link: str) -> str:
-    """The path (and query) of an absolute link from a mail, for the test client."""
-    parts = urlsplit(link)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def user_by_email(email: str) -> User | None:
@@ -559,7 +550,7 @@ def test_simultaneous_sign_ups_with_one_email_give_one_account(app):
 
     import sqlalchemy as sa
 
-    from tests.conftest import is_postgres
+    from tests.helpers import is_postgres
     from webapp import unit_of_work
     from webapp.auth import service as auth_service
     from webapp.auth.models import User

@@ -11,9 +11,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
-from tests.auth.test_auth import path_of
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, assert_json_error, bearer, csrf_token, field_error, make_key, path_of
 from webapp.auth import passwords
 from webapp.auth import service as auth_service
 from webapp.auth.models import User
@@ -32,12 +30,6 @@ HINT = "10 to 128 characters; avoid common passwords."
 
 def strong(length: int) -> str:
     return STRONG[:length]
-
-
-def field_error(page: str, field_id: str) -> str | None:
-    """The inline error text shown next to the field ``field_id``, or None."""
-    match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">(.*?)</p>', page)
-    return html.unescape(match.group(1)) if match else None
 
 
 def field_hint(page: str, field_id: str) -> str | None:
@@ -122,8 +114,8 @@ def test_password_change_takes_a_long_password(app, client, member, length):
 
 
 @pytest.mark.parametrize("length", LENGTHS)
-def test_staff_create_a_member_with_a_long_password(app, client, make_user, length):
-    _, key = make_key(make_staff(make_user(email="admin@example.com", name="Ada Admin")))
+def test_staff_create_a_member_with_a_long_password(app, client, admin, length):
+    _, key = make_key(admin)
     body = {"email": "long@example.com", "password": strong(length)}
     response = client.post("/api/v1/users", headers=bearer(key), json=body)
     assert response.status_code == 201, response.get_json()
@@ -218,8 +210,8 @@ def test_sign_up_api_words_the_rule(client, path):
     assert missing["details"] == {"password": [MISSING]}
 
 
-def test_staff_creation_words_the_rule(client, make_user):
-    _, key = make_key(make_staff(make_user(email="admin@example.com", name="Ada Admin")))
+def test_staff_creation_words_the_rule(client, admin):
+    _, key = make_key(admin)
     for password, message in (("short1234", TOO_SHORT), (strong(129), TOO_LONG)):
         body = {"email": "new@example.com", "password": password}
         error = assert_json_error(client.post("/api/v1/users", headers=bearer(key), json=body), 422)

@@ -10,13 +10,11 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.api_helpers import assert_json_error, bearer, make_key
-from tests.conftest import csrf_token
+from tests.helpers import NEW_PASSWORD, assert_json_error, bearer, csrf_token, make_key
 from webapp.apikeys.models import ApiKey
 from webapp.extensions import db
 from webapp.timeutil import utcnow
 
-NEW_PASSWORD = "purple-elephant-juggles-teacups"
 DONE = "/auth/reset/done"
 REVOKE = "/auth/reset/done/revoke-keys"
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import NEW_PASSWORD, PASSWORD, AuthActions, csrf_token, path_of
 from webapp.activity.models import ActivityLog
 from webapp.auth.models import User, UserSession
 from webapp.extensions import db
 from webapp.timeutil import utcnow
 
-NEW_PASSWORD = "purple-elephant-juggles-teacups"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
 COOKIES = ("folio_session", "folio_remember")
 
@@ -51,19 +49,6 @@ def live_sessions(user_id) -> int:
 def user_row(user_id) -> User:
     db.session.expire_all()
     return db.session.get(User, user_id)
-
-
-def new_browser(app, auth_cls, email, **login_args):
-    """A second signed-in browser for the same member."""
-    browser = app.test_client()
-    response = auth_cls(browser).login(email, **login_args)
-    assert response.status_code == 303
-    return browser
-
-
-@pytest.fixture
-def auth_cls(auth):
-    return type(auth)
 
 
 # --- Logout and revocation -------------------------------------------------------------------
@@ -105,8 +90,8 @@ def test_logout_over_htmx_answers_hx_redirect(client, auth, member):
     assert not signed_in(client)
 
 
-def test_sign_out_everywhere_else_keeps_the_current_session(app, client, auth, auth_cls, member):
-    others = [new_browser(app, auth_cls, member.email) for _ in range(2)]
+def test_sign_out_everywhere_else_keeps_the_current_session(app, client, auth, signed_in_client, member):
+    others = [signed_in_client(member) for _ in range(2)]
     assert live_sessions(member.id) == 3
     response = client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
     assert response.status_code == 303
@@ -118,13 +103,13 @@ def test_sign_out_everywhere_else_keeps_the_current_session(app, client, auth, a
     assert not any(signed_in(other) for other in others)
 
 
-def test_sign_out_everywhere_else_counts_only_live_sessions(app, client, auth, auth_cls, make_user):
+def test_sign_out_everywhere_else_counts_only_live_sessions(app, client, auth, signed_in_client, make_user):
     user = make_user()
     with time_machine.travel(utcnow(), tick=True) as traveller:
         auth.login(user.email, remember=True)
-        new_browser(app, auth_cls, user.email)  # will go idle
+        signed_in_client(user)  # will go idle
         traveller.shift(timedelta(hours=3))
-        live = new_browser(app, auth_cls, user.email)
+        live = signed_in_client(user)
         client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
         assert "Signed out 1 other browser session and every API app" in client.get("/settings/security").get_data(
             as_text=True
@@ -133,15 +118,15 @@ def test_sign_out_everywhere_else_counts_only_live_sessions(app, client, auth, a
     assert live_sessions(user.id) == 1
 
 
-def test_sign_out_everywhere_else_spares_other_members(app, client, auth, auth_cls, member, make_user):
+def test_sign_out_everywhere_else_spares_other_members(app, client, auth, signed_in_client, member, make_user):
     stranger = make_user()
-    theirs = new_browser(app, auth_cls, stranger.email)
+    theirs = signed_in_client(stranger)
     client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
     assert signed_in(theirs)
 
 
-def test_sign_out_everywhere_else_needs_csrf(app, client, auth_cls, member):
-    other = new_browser(app, auth_cls, member.email)
+def test_sign_out_everywhere_else_needs_csrf(app, client, signed_in_client, member):
+    other = signed_in_client(member)
     assert client.post("/settings/security/sessions/revoke-others").status_code == 400
     assert signed_in(other)
 
@@ -213,13 +198,13 @@ def test_remember_cookie_restores_a_lost_browser_session(app, client, auth, make
 # --- The security page -----------------------------------------------------------------------
 
 
-def test_security_page_lists_sessions_with_browser_and_ip(app, client, auth, auth_cls, make_user):
+def test_security_page_lists_sessions_with_browser_and_ip(app, client, auth, make_user):
     user = make_user()
     client.environ_base.update(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=FIREFOX)
     auth.login(user.email)
     other = app.test_client()
     other.environ_base.update(REMOTE_ADDR="198.51.100.4")
-    auth_cls(other).login(user.email)
+    AuthActions(other).login(user.email)
     html = sessions_table(client)
     assert "Firefox on Linux" in html and "203.0.113.7" in html
     assert "198.51.100.4" in html
@@ -238,13 +223,13 @@ def test_security_page_shows_failed_sign_ins(app, client, auth, make_user):
     assert "192.0.2.66" in table and "Wrong password" in table and "Signed in" in table
 
 
-def test_idle_sessions_are_not_listed_as_active(app, client, auth, auth_cls, make_user):
+def test_idle_sessions_are_not_listed_as_active(app, client, auth, make_user):
     user = make_user()
     with time_machine.travel(utcnow(), tick=True) as traveller:
         auth.login(user.email, remember=True)
         idle = app.test_client()
         idle.environ_base["REMOTE_ADDR"] = "198.51.100.50"
-        auth_cls(idle).login(user.email)
+        AuthActions(idle).login(user.email)
         assert "198.51.100.50" in sessions_table(client)
         traveller.shift(timedelta(hours=3))  # past a plain session's idle timeout, not a remembered one's
         html = sessions_table(client)
@@ -252,11 +237,11 @@ def test_idle_sessions_are_not_listed_as_active(app, client, auth, auth_cls, mak
     assert "Sign out everywhere else" not in html  # nothing else is live
 
 
-def test_other_members_sessions_are_not_listed(app, client, auth, auth_cls, member, make_user):
+def test_other_members_sessions_are_not_listed(app, client, auth, member, make_user):
     stranger = make_user()
     theirs = app.test_client()
     theirs.environ_base["REMOTE_ADDR"] = "198.51.100.99"
-    auth_cls(theirs).login(stranger.email)
+    AuthActions(theirs).login(stranger.email)
     assert "198.51.100.99" not in client.get("/settings/security").get_data(as_text=True)
     assert "198.51.100.99" not in sessions_table(client)
 
@@ -289,16 +274,16 @@ def test_change_password_weak_new_is_refused(client, member):
     assert 'id="pw-new_password-error"' in response.get_data(as_text=True)
 
 
-def test_change_password_revokes_other_sessions_keeps_current(app, client, auth_cls, member):
-    other = new_browser(app, auth_cls, member.email)
+def test_change_password_revokes_other_sessions_keeps_current(app, client, signed_in_client, member):
+    other = signed_in_client(member)
     response = _change_password(client, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 303
     assert signed_in(client)
     assert not signed_in(other)
     assert live_sessions(member.id) == 1
     fresh = app.test_client()
-    assert auth_cls(fresh).login(member.email, NEW_PASSWORD).status_code == 303
-    assert auth_cls(app.test_client()).login(member.email, PASSWORD).status_code == 401
+    assert AuthActions(fresh).login(member.email, NEW_PASSWORD).status_code == 303
+    assert AuthActions(app.test_client()).login(member.email, PASSWORD).status_code == 401
 
 
 def test_guessing_the_current_password_is_rate_limited(app, client, member, monkeypatch):
@@ -341,11 +326,6 @@ def _change_email(client, new_email, password=PASSWORD):
     )
 
 
-def _link_path(mailbox, email) -> str:
-    link = mailbox.last_link(email, "/auth/verify/")
-    return "/auth/verify/" + link.split("/auth/verify/", 1)[1]
-
-
 def test_change_email_confirms_from_the_new_inbox(client, member, mailbox):
     old = member.email
     response = _change_email(client, "New.Address@Example.com")
@@ -355,7 +335,7 @@ def test_change_email_confirms_from_the_new_inbox(client, member, mailbox):
     row = user_row(member.id)
     assert row.email == old and row.pending_email == "new.address@example.com"
     assert "Waiting for you to confirm" in client.get("/settings/security").get_data(as_text=True)
-    assert client.get(_link_path(mailbox, "new.address@example.com")).status_code == 302
+    assert client.get(path_of(mailbox.last_link("new.address@example.com", "/auth/verify/"))).status_code == 302
     row = user_row(member.id)
     assert row.email == "new.address@example.com" and row.pending_email is None
     assert row.profile.email == "new.address@example.com"
@@ -380,7 +360,7 @@ def test_change_email_to_another_accounts_address_is_refused(client, member, mak
 def test_change_email_taken_before_the_click_is_refused(client, member, make_user, mailbox):
     _change_email(client, "race@example.com")
     make_user("race@example.com")
-    response = client.get(_link_path(mailbox, "race@example.com"))
+    response = client.get(path_of(mailbox.last_link("race@example.com", "/auth/verify/")))
     assert response.status_code == 409
     assert "Another account now uses this email address." in response.get_data(as_text=True)
     assert user_row(member.id).email == member.email
@@ -388,7 +368,7 @@ def test_change_email_taken_before_the_click_is_refused(client, member, make_use
 
 def test_change_email_link_works_once(client, member, mailbox):
     _change_email(client, "once@example.com")
-    path = _link_path(mailbox, "once@example.com")
+    path = path_of(mailbox.last_link("once@example.com", "/auth/verify/"))
     assert client.get(path).status_code == 302
     again = client.get(path)
     assert again.status_code == 400 and "already used" in again.get_data(as_text=True)
@@ -396,7 +376,7 @@ def test_change_email_link_works_once(client, member, mailbox):
 
 def test_superseded_email_change_link_is_refused(client, member, mailbox):
     _change_email(client, "first@example.com")
-    first = _link_path(mailbox, "first@example.com")
+    first = path_of(mailbox.last_link("first@example.com", "/auth/verify/"))
     _change_email(client, "second@example.com")
     assert client.get(first).status_code == 400
     assert user_row(member.id).email == member.email

@@ -13,8 +13,7 @@ import itertools
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import assert_json_error
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, assert_json_error, csrf_token
 from webapp.activity.models import ActivityLog
 from webapp.config import Config
 from webapp.extensions import db

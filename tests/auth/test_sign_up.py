@@ -10,9 +10,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tests.api_helpers import assert_json_error, bearer, make_key, make_staff
-from tests.auth.test_passwords import field_error
-from tests.conftest import PASSWORD, csrf_token, is_postgres
+from tests.helpers import (
+    PASSWORD,
+    assert_json_error,
+    bearer,
+    csrf_token,
+    field_error,
+    is_postgres,
+    make_key,
+)
 from webapp.accounts.models import Profile
 from webapp.auth import service as auth_service
 from webapp.auth.models import User
@@ -71,8 +77,8 @@ def test_sign_up_api_names_every_problem_at_once(client, path):
     assert user_count() == 0
 
 
-def test_staff_creation_names_every_problem_at_once(client, make_user):
-    _, key = make_key(make_staff(make_user(email="admin@example.com", name="Ada Admin")))
+def test_staff_creation_names_every_problem_at_once(client, admin):
+    _, key = make_key(admin)
     body = {"email": "not-an-email", "password": "short", "plan": "gold", "is_verified": "yes", "is_admin": True}
     error = assert_json_error(client.post("/api/v1/users", headers=bearer(key), json=body), 422, "validation_failed")
     assert set(error["details"]) == {"email", "password", "plan", "is_verified", "is_admin"}

@@ -10,28 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_helpers import assert_json_error
-from tests.conftest import PASSWORD
-from tests.platform.test_query_counts import count_queries
-
-NEW_PASSWORD = "an-entirely-new-passphrase-42"
-
-
-def sign_in(client, email, password=PASSWORD) -> dict:
-    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["data"]
-
-
-def me(client, access):
-    return client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {access}"})
+from tests.helpers import NEW_PASSWORD, PASSWORD, api_tokens, assert_json_error, bearer, count_queries, me
 
 
 def mint_key(client, access):
     return client.post(
         "/api/v1/api-keys",
         json={"name": "minted", "permissions": ["keys:manage"]},
-        headers={"Authorization": f"Bearer {access}"},
+        headers=bearer(access),
     )
 
 
@@ -53,7 +39,7 @@ def stranger(make_user):
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/logout", "/api/v1/auth/signout"])
 def test_api_logout_ends_its_access_token_and_only_its_own(client, owner, path):
-    phone, laptop = sign_in(client, owner.email), sign_in(client, owner.email)
+    phone, laptop = api_tokens(client, owner.email), api_tokens(client, owner.email)
     assert me(client, phone["accessToken"]).status_code == 200
 
     assert client.post(path, json={"refreshToken": phone["refreshToken"]}).status_code == 204
@@ -65,7 +51,7 @@ def test_api_logout_ends_its_access_token_and_only_its_own(client, owner, path):
 
 
 def test_access_token_from_a_refresh_dies_with_its_family(client, owner):
-    first = sign_in(client, owner.email)
+    first = api_tokens(client, owner.email)
     second = client.post("/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]}).get_json()["data"]
     assert me(client, second["accessToken"]).status_code == 200
     client.post("/api/v1/auth/logout", json={"refreshToken": second["refreshToken"]})
@@ -74,8 +60,8 @@ def test_access_token_from_a_refresh_dies_with_its_family(client, owner):
 
 
 def test_refresh_token_reuse_ends_the_familys_access_tokens(client, owner):
-    stolen = sign_in(client, owner.email)
-    other = sign_in(client, owner.email)
+    stolen = api_tokens(client, owner.email)
+    other = api_tokens(client, owner.email)
     rotated = client.post("/api/v1/auth/refresh", json={"refreshToken": stolen["refreshToken"]}).get_json()["data"]
     reuse = client.post("/api/v1/auth/refresh", json={"refreshToken": stolen["refreshToken"]})
     assert_json_error(reuse, 401, "refresh_token_reused")
@@ -86,8 +72,8 @@ def test_refresh_token_reuse_ends_the_familys_access_tokens(client, owner):
 
 
 def test_sign_out_everywhere_else_ends_every_access_token(client, auth, owner, stranger):
-    tokens = [sign_in(client, owner.email) for _ in range(2)]
-    theirs = sign_in(client, stranger.email)
+    tokens = [api_tokens(client, owner.email) for _ in range(2)]
+    theirs = api_tokens(client, stranger.email)
     auth.login(owner.email)
 
     response = client.post("/settings/security/sessions/revoke-others", data={"csrf_token": auth.csrf()})
@@ -100,7 +86,7 @@ def test_sign_out_everywhere_else_ends_every_access_token(client, auth, owner, s
 
 
 def test_password_change_ends_every_access_token(client, auth, owner, stranger):
-    mine, theirs = sign_in(client, owner.email), sign_in(client, stranger.email)
+    mine, theirs = api_tokens(client, owner.email), api_tokens(client, stranger.email)
     auth.login(owner.email)
     form = {
         "pw-current_password": PASSWORD,
@@ -111,17 +97,17 @@ def test_password_change_ends_every_access_token(client, auth, owner, stranger):
 
     assert_revoked(client, mine["accessToken"])
     assert me(client, theirs["accessToken"]).status_code == 200
-    assert me(client, sign_in(client, owner.email, NEW_PASSWORD)["accessToken"]).status_code == 200
+    assert me(client, api_tokens(client, owner.email, NEW_PASSWORD)["accessToken"]).status_code == 200
 
 
 def test_password_reset_ends_every_access_token(client, owner, stranger):
     from webapp.auth import service as auth_service
     from webapp.auth import tokens as mailed_tokens
 
-    mine, theirs = sign_in(client, owner.email), sign_in(client, stranger.email)
+    mine, theirs = api_tokens(client, owner.email), api_tokens(client, stranger.email)
     link = mailed_tokens.make("reset", auth_service._reset_claims(owner))
     assert client.get(f"/auth/reset/{link}").status_code == 200
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     form = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": csrf_token(client, f"/auth/reset/{link}")}
     assert client.post(f"/auth/reset/{link}", data=form).status_code == 303
@@ -136,7 +122,7 @@ def test_staff_suspension_then_reinstatement_does_not_revive_old_tokens(client, 
     from webapp.auth import service as auth_service
     from webapp.extensions import db
 
-    old = sign_in(client, owner.email)
+    old = api_tokens(client, owner.email)
     owner.is_suspended = True
     auth_service.sign_out_everywhere(owner.id)
     owner.is_suspended = False
@@ -146,7 +132,7 @@ def test_staff_suspension_then_reinstatement_does_not_revive_old_tokens(client, 
 
 def test_checking_the_sign_in_costs_no_extra_query(client, owner):
     """The family check rides on the query that loads the member anyway."""
-    access = sign_in(client, owner.email)["accessToken"]
+    access = api_tokens(client, owner.email)["accessToken"]
     me(client, access)  # warm up whatever is cached per process
     with count_queries() as statements:
         assert me(client, access).status_code == 200

@@ -1,10 +1,10 @@
 """First checks that the harness and the main flow work."""
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, path_of
 
 
 def test_register_login_profile(client, auth, mailbox):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     token = csrf_token(client, "/auth/register")
     response = client.post(
@@ -22,7 +22,7 @@ def test_register_login_profile(client, auth, mailbox):
     page = client.get("/profile")
     assert page.status_code == 200 and "Ana Silva" in page.get_data(as_text=True)
     link = mailbox.last_link("ana@example.com", "/auth/verify/")
-    assert client.get(link.split("localhost")[-1]).status_code == 302
+    assert client.get(path_of(link)).status_code == 302
 
 
 def test_health(client):

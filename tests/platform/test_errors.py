@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.api_helpers import assert_json_error
+from tests.helpers import assert_json_error
 from webapp.errors import NotFound, parse_uuid
 
 
@@ -50,7 +50,7 @@ def test_errors_in_the_json_api_are_json(client, method, path, status):
 
 
 def test_retry_after_is_absent_from_answers_that_are_not_429(client, make_user):
-    from tests.api_helpers import assert_rate_headers, bearer, make_key
+    from tests.helpers import assert_rate_headers, bearer, make_key
 
     refused = client.get("/api/v1/profile")
     assert_json_error(refused, 401)
@@ -64,7 +64,7 @@ def test_retry_after_is_absent_from_answers_that_are_not_429(client, make_user):
 
 
 def test_retry_after_stays_on_429(client, make_user):
-    from tests.api_helpers import bearer, make_key
+    from tests.helpers import bearer, make_key
 
     _, secret = make_key(make_user(), ["profile:read"], rate_limit=1)
     assert client.get("/api/v1/profile", headers=bearer(secret)).status_code == 200

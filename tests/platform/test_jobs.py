@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.helpers import ROOT, VENV_BIN, csrf_token, path_of, worker_env
 from webapp import jobs, mail
-
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 
 
 def register(client, email: str):
@@ -67,23 +61,6 @@ def test_without_smtp_mail_goes_to_the_outbox(app, monkeypatch, tmp_path):
 # --- A real rq worker on Redis ------------------------------------------------------------
 
 
-def worker_env(smtp_port: int, queue: str, redis_url: str) -> dict[str, str]:
-    """The environment a production worker gets: its app is built by create_app() from it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "MAIL_"))}
-    env.update(
-        FOLIO_ENV="production",
-        SECRET_KEY="test-secret-key",
-        DATABASE_URL=os.environ.get("TEST_DATABASE_URL") or "sqlite://",
-        REDIS_URL=redis_url,
-        RQ_QUEUE=queue,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=str(smtp_port),
-        FLASK_APP="wsgi",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
 @pytest.fixture
 def rq_queue(app, redis_url):
     """The test queue on the real Redis (skipped without ``TEST_REDIS_URL``), emptied."""
@@ -128,7 +105,7 @@ def test_real_worker_delivers_the_verification_mail(app, client, mailbox, smtp_s
     assert job.get_status() == "finished"
     assert rq_queue.count == 0
     # The link from the worker's mail verifies the account in the web app.
-    assert client.get(link.split("localhost")[-1]).status_code == 302
+    assert client.get(path_of(link)).status_code == 302
 
 
 @pytest.mark.services
@@ -150,7 +127,7 @@ def test_password_reset_mail_renders_without_a_request(app, make_user, mailbox):
 def test_real_worker_delivers_the_password_reset_mail(
     app, client, mailbox, smtp_server, rq_queue, redis_url, make_user
 ):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     user = make_user(email="reset-queued@example.com")
     client.post("/auth/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/auth/forgot")})

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
-from tests.conftest import is_postgres
+from tests.helpers import is_postgres
 from webapp import create_app
 from webapp.config import TestingConfig, database_url
 from webapp.extensions import db

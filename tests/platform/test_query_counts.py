@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-import sqlalchemy as sa
 
+from tests.helpers import count_queries
 from webapp.extensions import db
-
-
-@contextlib.contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def _grow(user, n: int) -> None:
@@ -54,7 +38,7 @@ def test_page_queries_do_not_grow_with_data(client, member, path):
 def test_an_api_key_call_is_one_query(app, client, make_user, monkeypatch):
     """The key and its owner (with profile, settings and role) come in one round trip, and a
     GET writes nothing (usage is buffered)."""
-    from tests.api_helpers import bearer, make_key
+    from tests.helpers import bearer, make_key
 
     monkeypatch.setitem(app.config, "USAGE_FLUSH_SECONDS", 3600)
     user = make_user()

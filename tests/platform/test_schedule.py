@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import bearer, make_key
-from tests.platform.test_jobs import ROOT, VENV_BIN, worker_env
+from tests.helpers import ROOT, VENV_BIN, bearer, make_key, worker_env
 from webapp import schedule
 from webapp.auth.models import UserSession
 from webapp.extensions import db

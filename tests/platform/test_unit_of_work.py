@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.api_helpers import bearer, make_key, make_staff
-from tests.conftest import PASSWORD, table_counts
+from tests.helpers import PASSWORD, bearer, make_key, table_counts
 from webapp import create_app, jobs, unit_of_work
 from webapp.accounts.models import Profile
 from webapp.activity.models import ActivityLog
@@ -168,10 +167,9 @@ def test_a_write_recorded_anyway_stands_whatever_the_answer(probe, outcome, stat
     assert _bio(user) == ("Changed by the probe" if status == 200 else "Original")
 
 
-def test_staff_create_failing_half_way_leaves_nothing(app, client, make_user):
+def test_staff_create_failing_half_way_leaves_nothing(app, client, admin):
     """POST /api/v1/users registers the member, then applies the plan (a second service call):
     when the database refuses the second step, the first one goes too."""
-    admin = make_staff(make_user(email="admin@example.com", name="Ada Admin"))
     key = make_key(admin)[1]
     before = table_counts()
 
@@ -202,7 +200,7 @@ def test_sign_up_that_fails_after_registering_sends_no_mail_and_keeps_nothing(cl
         if statement.startswith("INSERT INTO user_sessions"):
             raise sa.exc.OperationalError(statement, parameters, Exception("the database refused"))
 
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     data = {
         "email": "late@example.com",

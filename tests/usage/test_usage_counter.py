@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests.api_helpers import bearer, make_key
+from tests.helpers import bearer, make_key
 from webapp.apikeys.models import ApiKey
 from webapp.extensions import db
 from webapp.timeutil import utcnow
