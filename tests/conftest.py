@@ -1,4 +1,5 @@
 """Shared fixtures: the app, a client, a real SMTP server, factories and an auth helper.
+Plain helpers (``csrf_token``, ``make_key``, ``assert_json_error``, ...) are in ``tests/helpers.py``.
 
 The suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` (PostgreSQL) and
 ``TEST_REDIS_URL`` to run it against real services, as ``.ci/run`` does.
@@ -11,19 +12,16 @@ import re
 import socket
 import threading
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import g
 from flask.testing import FlaskClient
 
+from tests.helpers import PASSWORD, AuthActions, make_staff
 from webapp import create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db, limiter
-
-PASSWORD = "correct-horse-battery-staple"
 
 
 def _free_port() -> int:
@@ -180,39 +178,6 @@ def make_user(app):
     return make
 
 
-def csrf_token(client, path: str = "/auth/login") -> str:
-    """The CSRF token the page at ``path`` embeds (the session is kept by the client)."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-class AuthActions:
-    """Sign in and out through the real pages, CSRF included."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, email: str, password: str = PASSWORD, remember: bool = False, **kwargs):
-        data = {"email": email, "password": password, "csrf_token": csrf_token(self.client)}
-        if remember:
-            data["remember"] = "y"
-        return self.client.post("/auth/login", data=data, **kwargs)
-
-    def logout(self):
-        return self.client.post("/auth/logout", data={"csrf_token": self.csrf()})
-
-    def csrf(self, path: str = "/settings") -> str:
-        return csrf_token(self.client, path)
-
-    def headers(self, path: str = "/settings") -> dict[str, str]:
-        """Headers for a cookie-authenticated JSON write."""
-        return {"X-CSRFToken": self.csrf(path)}
-
-
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
@@ -227,28 +192,24 @@ def member(make_user, auth):
     return user
 
 
-def png_bytes(size=(64, 64), color=(200, 80, 80), fmt="PNG", **save_args) -> bytes:
-    import io
+@pytest.fixture
+def signed_in_client(app):
+    """Factory: ``signed_in_client(user, **login_args)``, another browser signed in as ``user``
+    through the real sign-in page (for tests that need two browsers or two members)."""
 
-    from PIL import Image
+    def sign_in(user, **login_args):
+        browser = app.test_client()
+        response = AuthActions(browser).login(user.email, **login_args)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return browser
 
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format=fmt, **save_args)
-    return buffer.getvalue()
-
-
-def table_counts() -> dict[str, int]:
-    return {
-        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
-        for table in db.metadata.sorted_tables
-    }
+    return sign_in
 
 
-def is_postgres() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
-TESTS_DIR = Path(__file__).parent
+@pytest.fixture
+def admin(make_user):
+    """A staff member (role ``admin``), so that staff routes fail on what a test checks, not the role."""
+    return make_staff(make_user(email="admin@example.com", name="Ada Admin"))
 
 
 @pytest.fixture

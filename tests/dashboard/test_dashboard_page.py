@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api_helpers import make_key
-from tests.test_query_counts import count_queries
+from tests.helpers import count_queries, make_key
 from webapp.activity import service as activity
 from webapp.extensions import db
 from webapp.timeutil import utcnow
