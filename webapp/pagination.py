@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ConfigDict
-
 from webapp import rules
 from webapp.contracts import Contract
 
@@ -35,10 +33,9 @@ MAX_OFFSET = 1_000_000
 
 
 class ListQuery(Contract):
-    """The query string of every API list; a list with filters extends it. Parameters it does
-    not know are ignored (a cache-busting ``_=…`` must not break a call)."""
-
-    model_config = ConfigDict(extra="ignore")
+    """The query string of every API list; a list with filters extends it. A parameter it does
+    not know is refused like an unknown body field, so a typo (``limt``) is not silently
+    ignored."""
 
     limit: rules.QueryInteger(1, MAX_PAGE_SIZE, description="Defaults to your items-per-page setting") = None
     offset: rules.QueryInteger(0, MAX_OFFSET, description="How many to skip (0 by default)") = None

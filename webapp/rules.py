@@ -29,12 +29,14 @@ from pydantic import PlainValidator, ValidationInfo, WithJsonSchema
 from webapp.timeutil import all_timezones, is_timezone
 
 # JSON Schema patterns for text without NUL (PostgreSQL cannot store it) and text that is not
-# blank either. No look-arounds: the test data generator does not support them.
+# blank either. Whitespace is spelled out as Python's str.strip() sees it: ``\s`` means less in
+# the ECMA regexes that JSON Schema uses. No look-arounds: generators of test data lack them.
+SPACE = r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NO_NUL = r"^[^\u0000]*$"
-NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+NOT_BLANK = rf"^[^\u0000]*[^{SPACE}\u0000][^\u0000]*$"
 MONTH = r"\d{4}-(0[1-9]|1[0-2])"
 MONTH_RE = re.compile(rf"^{MONTH}$")
-URL = r"https?://[^\s/?#\[\]@\\]+([/?#][^\s]*)?"
+URL = rf"https?://[^{SPACE}\u0000-\u0020\u007f/?#\[\]@\\]+([/?#][^{SPACE}\u0000-\u0020\u007f]*)?"
 URL_RE = re.compile(rf"^{URL}$")
 
 REQUIRED = "This field is required."

@@ -201,14 +201,15 @@ def read_json_body() -> Any:
     """The parsed body of a request sent as JSON (None when it sent none), or a 422 naming what
     makes it not strict JSON. Every operation calls it before its view, so a malformed body is
     refused the same way on every route, whether or not the route reads a body."""
-    parsed = g.get("json_body", _UNREAD)
+    # Kept on the request, not on ``g``: an app context (so ``g``) can outlive one request.
+    parsed = request.environ.get("folio.json_body", _UNREAD)
     if parsed is _UNREAD:
         raw = request.get_data(cache=True) if request.is_json else b""
         try:
             parsed = strict_loads(raw) if raw.strip() else None
         except InvalidJSON as exc:
             raise ValidationFailed("The body is not valid JSON.", details={"body": [str(exc)]}) from None
-        g.json_body = parsed
+        request.environ["folio.json_body"] = parsed
     return parsed
 
 
