@@ -117,7 +117,9 @@ def _page_error(status: int, message: str | None = None):
 
 def _http_message(exc: HTTPException) -> str:
     if exc.code == 413:
-        return "The upload is too large. The limit is 5 MB."
+        from flask import current_app
+
+        return f"The upload is too large. The limit is {current_app.config['AVATAR_MAX_BYTES'] // 2**20} MB."
     if exc.code == 429:
         from webapp.limits import refusal
 

@@ -51,10 +51,10 @@ def patch_profile(principal):
     "/profile/avatar",
     scope=PROFILE_WRITE,
     tag="Profile",
-    summary="Upload an avatar (multipart field 'avatar', at most 5 MB)",
+    summary=f"Upload an avatar (multipart field 'avatar', at most {schemas.AVATAR_MB} MB)",
     response=schemas.AvatarReply,
     status=201,
-    files={"avatar": "A JPEG, PNG, WebP or GIF image, at most 5 MB"},
+    files={"avatar": f"A JPEG, PNG, WebP or GIF image, at most {schemas.AVATAR_MB} MB"},
 )
 def upload_avatar(principal):
     """Store a new avatar; the file is checked, re-encoded and resized."""

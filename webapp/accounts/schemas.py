@@ -13,6 +13,7 @@ from pydantic import Field
 
 from webapp import pagination, rules, storage
 from webapp.accounts.models import Profile
+from webapp.config import Config
 from webapp.contracts import Contract, Reply, Timestamp
 
 # Languages Folio offers (ISO 639-1, with a few regional variants).
@@ -46,6 +47,8 @@ LANGUAGES: dict[str, str] = {
     "vi": "Tiếng Việt",
     "th": "ไทย",
 }
+# The documented upload limit: the configured one (AVATAR_MAX_BYTES) as it ships.
+AVATAR_MB = Config.AVATAR_MAX_BYTES // 2**20
 THEMES = ("system", "light", "dark")
 VIEWS = ("grid", "list")
 RESERVED_SLUGS = ("admin", "api", "auth", "settings", "profile", "p", "static", "media", "new", "edit", "folio")
