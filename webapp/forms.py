@@ -204,3 +204,26 @@ class FolioSubform(Form):
 
     class Meta(FastRendering):
         pass
+
+
+def shaped_by(contract: Any) -> Any:
+    """A class decorator: the form's text inputs take their length limit (``maxlength``) from the
+    contract their values go to, field by field of the same name, so the page cannot offer more
+    than the rule accepts and no number is written twice. The contract's words stay the judge:
+    nothing else is enforced in the browser."""
+    from wtforms.fields.core import UnboundField
+
+    from webapp.contracts import inline_json_schema
+
+    properties = inline_json_schema(contract).get("properties", {})
+
+    def decorate(form_class: type) -> type:
+        for name, unbound in vars(form_class).items():
+            limit = properties.get(name, {}).get("maxLength")
+            if isinstance(unbound, UnboundField) and limit is not None:
+                render_kw = dict(unbound.kwargs.get("render_kw") or {})
+                render_kw.setdefault("maxlength", limit)
+                unbound.kwargs["render_kw"] = render_kw
+        return form_class
+
+    return decorate

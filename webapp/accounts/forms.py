@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from webapp import pagination, rules
 from webapp.accounts import schemas
-from webapp.forms import CachedSelect, FolioForm, FolioSubform, choices
+from webapp.forms import CachedSelect, FolioForm, FolioSubform, choices, shaped_by
 from webapp.timeutil import canonical_timezones, is_timezone
 
 _month = {"type": "month", "placeholder": "YYYY-MM"}
@@ -58,6 +58,7 @@ def _region_zone_choices() -> tuple[SelectChoice, ...]:
     return tuple(offered)
 
 
+@shaped_by(schemas.ProfileChanges)
 class ProfileForm(FolioForm):
     display_name = StringField("Public name", validators=[DataRequired()])
     first_name = StringField("First name", render_kw={"autocomplete": "given-name"})
@@ -93,6 +94,7 @@ class ProfileForm(FolioForm):
         return data
 
 
+@shaped_by(schemas.ExperienceEntry)
 class ExperienceRow(FolioSubform):
     title = StringField("Role")
     company = StringField("Company")
@@ -101,6 +103,7 @@ class ExperienceRow(FolioSubform):
     description = TextAreaField("What you did", render_kw={"rows": 2})
 
 
+@shaped_by(schemas.EducationEntry)
 class EducationRow(FolioSubform):
     school = StringField("School")
     degree = StringField("Degree")
@@ -108,11 +111,13 @@ class EducationRow(FolioSubform):
     end = StringField("To", render_kw=_month)
 
 
+@shaped_by(schemas.LinkEntry)
 class LinkRow(FolioSubform):
     label = StringField("Label")
     url = URLField("URL", render_kw={"placeholder": "https://"})
 
 
+@shaped_by(schemas.CVDocument)
 class CVForm(FolioForm):
     headline = StringField("Headline", description="One line that sums up your work.")
     experience = FieldList(FormField(ExperienceRow))
@@ -190,6 +195,7 @@ class SettingsForm(FolioForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
+@shaped_by(schemas.AccountDeletion)
 class DeleteAccountForm(FolioForm):
     password = PasswordField(
         "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}

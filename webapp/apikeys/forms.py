@@ -14,9 +14,10 @@ from wtforms.validators import Optional
 
 from webapp import rules
 from webapp.api import scopes
+from webapp.apikeys import schemas
 from webapp.apikeys.service import DEFAULT_RATE_LIMIT
 from webapp.errors import ServiceError
-from webapp.forms import FolioForm, apply_errors, choices
+from webapp.forms import FolioForm, apply_errors, choices, shaped_by
 from webapp.timeutil import last_day
 
 
@@ -25,6 +26,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+@shaped_by(schemas.KeyChanges)
 class ApiKeyForm(FolioForm):
     name = StringField("Name", description="So you can tell keys apart, e.g. “Zapier” or “Reporting script”.")
     # validate_choice off: the service says which scopes this member's role may grant.

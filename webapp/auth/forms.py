@@ -6,7 +6,8 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email
 
 from webapp.auth import passwords
-from webapp.forms import FolioForm
+from webapp.auth.schemas import SignUpPage
+from webapp.forms import FolioForm, shaped_by
 
 # Fields whose rules the service checks carry no validators: a WTForms validator would
 # refuse the form before the service runs, showing one message (in WTForms' own words)
@@ -24,6 +25,7 @@ def _repeat_password(label: str) -> PasswordField:
     return PasswordField(label, render_kw={"autocomplete": "new-password", **_REQUIRED})
 
 
+@shaped_by(SignUpPage)
 class RegisterForm(FolioForm):
     # Nothing is checked here: the service's rules (name, address format, length, common
     # passwords, the repetition) give every field's message at once, the same ones the API gives.
