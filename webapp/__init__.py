@@ -47,7 +47,7 @@ def register_domains(app: Flask) -> None:
     import importlib
 
     from webapp import schedule
-    from webapp.api.endpoint import check_operations
+    from webapp.api.openapi import check_operations
 
     for name in DOMAINS:
         importlib.import_module(f"webapp.{name}").init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -115,14 +116,28 @@ def _page_error(status: int, message: str | None = None):
     return render_template(template, status=status, message=message), status
 
 
+def wait_text() -> str:
+    """How long until the limit that was just hit lets the member try again, in minutes."""
+    from webapp.extensions import limiter
+
+    current = limiter.current_limit
+    seconds = current.reset_at - time.time() if current else 60
+    # reset_at is a whole second in the future, so round rather than ceil ("1 minute", not 2).
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def refusal(description: str) -> str:
+    """The sentence a page shows for a 429: what happened and how long to wait."""
+    return f"{description.rstrip('.')}. Please wait {wait_text()} and try again."
+
+
 def _http_message(exc: HTTPException) -> str:
     if exc.code == 413:
         from flask import current_app
 
         return f"The upload is too large. The limit is {current_app.config['AVATAR_MAX_BYTES'] // 2**20} MB."
     if exc.code == 429:
-        from webapp.limits import refusal
-
         description = exc.description or ""
         if description[:1].isdigit():  # Flask-Limiter's default description is the limit itself
             description = f"Too many requests (limit: {description})"

@@ -20,7 +20,6 @@ Emails of no account are counted like real ones, so the limits do not tell wheth
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -172,17 +171,3 @@ def _record_sign_ins_paused(user_id, window: str) -> None:
         action_url="/settings/security",
         metadata={"limit": window},
     )
-
-
-def wait_text() -> str:
-    """How long until the limit that was just hit lets the member try again, in minutes."""
-    current = limiter.current_limit
-    seconds = current.reset_at - time.time() if current else 60
-    # reset_at is a whole second in the future, so round rather than ceil ("1 minute", not 2).
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
-def refusal(description: str) -> str:
-    """The sentence a page shows for a 429: what happened and how long to wait."""
-    return f"{description.rstrip('.')}. Please wait {wait_text()} and try again."

@@ -93,12 +93,12 @@ def test_staff_creation_names_every_problem_at_once(client, admin):
 def test_unique_violations_are_told_apart_by_constraint(make_user):
     """The name of the broken constraint, on either backend, is what tells a taken email from
     a taken slug."""
-    from webapp.accounts.service import create_defaults
+    from webapp.accounts.service import set_up_member
 
     user = make_user("ana@example.com", name="Ana Lima")
     same_email = User(email="ana@example.com", password_hash="x", role=user.role)
     same_slug = User(email="other@example.com", password_hash="x", role=user.role)
-    create_defaults(same_slug, "Other")
+    set_up_member(same_slug, "Other", {})
     same_slug.profile.slug = user.profile.slug
     for row, constraint in ((same_email, "uq_users_email"), (same_slug, "uq_profiles_slug")):
         with pytest.raises(IntegrityError) as caught, db.session.begin_nested():

@@ -18,7 +18,8 @@ import webapp
 from webapp import DOMAINS, create_app
 from webapp.api import endpoint as endpoint_module
 from webapp.api import openapi, scopes
-from webapp.api.endpoint import check_operations, endpoint, no_content, ok
+from webapp.api.endpoint import endpoint, no_content, ok
+from webapp.api.openapi import check_operations
 from webapp.api.ratelimit import Limit
 from webapp.config import TestingConfig
 from webapp.extensions import db

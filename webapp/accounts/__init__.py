@@ -6,12 +6,19 @@ ACCOUNT_DELETE = "account:delete"
 
 
 def init_app(app) -> None:
-    """Plug the domain into the app: its tables, pages and API, scopes, OpenAPI tags, export
-    files and getting-started steps."""
-    from webapp.accounts import api, export, models, views  # noqa: F401  (its tables for Alembic, its @exporter files)
+    """Plug the domain into the app: its tables, what every new member starts with, pages and
+    API, scopes, OpenAPI tags, export files and getting-started steps."""
+    from webapp.accounts import (  # noqa: F401  (its tables for Alembic, its @exporter files)
+        api,
+        export,
+        models,
+        service,
+        views,
+    )
     from webapp.accounts import dashboard as steps
     from webapp.api.openapi import register_tag
     from webapp.api.scopes import register_scopes
+    from webapp.auth.service import on_new_member
     from webapp.dashboard import add_step
 
     register_scopes(
@@ -21,6 +28,7 @@ def init_app(app) -> None:
             ACCOUNT_DELETE: "Delete your account",
         }
     )
+    on_new_member("accounts", service.set_up_member, retry_on=(service.SLUG_CONSTRAINT,))
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     register_tag("Profile", "Your profile and avatar")

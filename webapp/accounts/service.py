@@ -41,14 +41,20 @@ def unique_slug(base: str) -> str:
     return f"{base}-{suffix}"
 
 
-def create_defaults(user: User, display_name: str) -> None:
-    """The empty profile and default settings every new member starts with."""
+# Broken when two members with one name sign up at once; the sign-up then tries again.
+SLUG_CONSTRAINT = "uq_profiles_slug"
+
+
+def set_up_member(user: User, display_name: str, profile_fields: dict[str, Any]) -> None:
+    """The profile and default settings every new member starts with (``auth.on_new_member``):
+    an empty CV, a free address made from the name, and the fields given at sign-up."""
     user.profile = Profile(
         email=user.email,
         display_name=display_name,
         slug=unique_slug(display_name or user.email.split("@")[0]),
         categories=[],
         profile_data=empty_cv(),
+        **profile_fields,
     )
     user.settings = UserSettings()
 

@@ -18,7 +18,7 @@ from webapp.accounts.forms import (
     SettingsForm,
 )
 from webapp.auth.login import sign_out
-from webapp.errors import ServiceError
+from webapp.errors import ServiceError, refusal
 from webapp.export import build_zip
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect, is_htmx, render
@@ -236,5 +236,5 @@ def request_too_large(exc):
 def too_many_attempts(exc):
     """The deletion form (this blueprint's only limit) again, with the reason and the wait."""
     form = DeleteAccountForm()
-    form.form_errors.append(limits.refusal(exc.description))
+    form.form_errors.append(refusal(exc.description))
     return render_template("accounts/delete.html", form=form), 429

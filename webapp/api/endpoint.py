@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, g, jsonify, make_response, request
+from flask import Blueprint, g, jsonify, make_response, request
 
-from webapp.api import scopes as scope_registry
 from webapp.api.auth import authenticate, require_permission, require_scope
 from webapp.api.ratelimit import PER_CALLER, Limit
 from webapp.api.strict_json import InvalidJSON
@@ -94,7 +93,7 @@ def endpoint(
     ``files`` names the file parts of a multipart body (name -> description); the route then
     reads ``request.files`` and the document describes that body instead of JSON.
     A route's scope and tag are checked once every domain has registered its own
-    (``check_operations``), since a route may use a scope another domain owns.
+    (``openapi.check_operations``), since a route may use a scope another domain owns.
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,20 +124,6 @@ def endpoint(
         return wrapped
 
     return decorator
-
-
-def check_operations(app: Flask) -> None:
-    """Refuse to start when a route of ``app`` needs a scope or a tag that no domain registered
-    (a typo, or a domain whose ``init_app`` forgot to)."""
-    from webapp.api.openapi import TAGS
-
-    for op in OPERATIONS:
-        if op.endpoint not in app.view_functions:
-            continue
-        if op.scope is not None and op.scope not in scope_registry.SCOPES:
-            raise ValueError(f"{op.endpoint}: scope {op.scope!r} is not registered (scopes.register_scopes)")
-        if op.tag not in TAGS:
-            raise ValueError(f"{op.endpoint}: OpenAPI tag {op.tag!r} is not registered (openapi.register_tag)")
 
 
 def _limited(view: Callable[..., Any], limit: Limit) -> Callable[..., Any]:

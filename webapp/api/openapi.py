@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, Flask, current_app, jsonify, render_template
 
 from webapp.api import scopes as scope_registry
 from webapp.api.endpoint import OPERATIONS, Operation
@@ -155,6 +155,18 @@ NAMING = (
 def register_tag(name: str, description: str) -> None:
     """Declare an OpenAPI tag (idempotent: every app registers it); a domain's routes use it."""
     TAGS.setdefault(name, description)
+
+
+def check_operations(app: Flask) -> None:
+    """Refuse to start when a route of ``app`` needs a scope or a tag that no domain registered
+    (a typo, or a domain whose ``init_app`` forgot to)."""
+    for op in OPERATIONS:
+        if op.endpoint not in app.view_functions:
+            continue
+        if op.scope is not None and op.scope not in scope_registry.SCOPES:
+            raise ValueError(f"{op.endpoint}: scope {op.scope!r} is not registered (scopes.register_scopes)")
+        if op.tag not in TAGS:
+            raise ValueError(f"{op.endpoint}: OpenAPI tag {op.tag!r} is not registered (openapi.register_tag)")
 
 
 def served_operations() -> list[Operation]:

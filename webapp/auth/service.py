@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,12 +27,32 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 
 INVALID_CREDENTIALS = "That email and password don't match an account."
-# The unique constraints a sign-up can break (named by the models' naming convention).
+# The unique constraint a sign-up breaks when the address is taken (the naming convention's).
 EMAIL_CONSTRAINT = "uq_users_email"
-SLUG_CONSTRAINT = "uq_profiles_slug"
-# Each lost slug means another sign-up with the same name committed meanwhile: this bounds
-# the retries by how many people can sign up with one name at the same moment.
+# Each retry means another sign-up with the same name committed meanwhile: this bounds the
+# retries by how many people can sign up with one name at the same moment.
 SLUG_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class MemberSetup:
+    setup: Callable[[User, str, dict[str, Any]], None]
+    retry_on: tuple[str, ...] = ()
+
+
+# What other domains give every new member, by domain (accounts: the profile and settings).
+MEMBER_SETUP: dict[str, MemberSetup] = {}
+
+
+def on_new_member(name: str, setup: Callable[[User, str, dict[str, Any]], None], *, retry_on=()) -> None:
+    """Let a domain set up what every new member has, from its ``init_app`` (idempotent).
+
+    ``setup(user, display_name, profile_fields)`` runs inside the sign-up's savepoint, so the
+    account and all it starts with are made together or not at all; a unique constraint named
+    in ``retry_on`` that it breaks (a slug that another sign-up took meanwhile) makes the
+    sign-up try again instead of failing.
+    """
+    MEMBER_SETUP.setdefault(name, MemberSetup(setup, tuple(retry_on)))
 
 
 class AccountLocked(Forbidden):
@@ -165,28 +187,26 @@ def _create_member(email: str, password: str, display_name: str, profile: dict[s
     """Insert the member; the unique indexes settle simultaneous sign-ups.
 
     Each attempt runs in a SAVEPOINT, so a lost race undoes only that attempt. The violated
-    constraint tells the two races apart: a taken email is a 409, while a taken slug (two
-    people with one name signing up at once) is retried with the next free suffix, which
-    the winner's commit has made visible by then.
+    constraint tells the races apart: a taken email is a 409, while a constraint a setup step
+    may retry on (a taken slug: two people with one name signing up at once) is retried, and
+    the step then picks the next free suffix, which the winner's commit has made visible.
     """
-    from webapp.accounts import service as accounts
-
     password_hash, role = passwords.hash_password(password), member_role()
+    retryable = {name for step in MEMBER_SETUP.values() for name in step.retry_on}
     for _ in range(SLUG_ATTEMPTS):
         try:
             with db.session.begin_nested():
                 user = User(email=email, password_hash=password_hash, role=role)
                 db.session.add(user)
                 db.session.flush()
-                accounts.create_defaults(user, display_name)
-                for name, value in profile.items():
-                    setattr(user.profile, name, value)
+                for step in MEMBER_SETUP.values():
+                    step.setup(user, display_name, profile)
                 db.session.flush()
         except IntegrityError as exc:
             constraint = violated_constraint(exc)
             if constraint == EMAIL_CONSTRAINT:
                 raise _email_taken() from None
-            if constraint != SLUG_CONSTRAINT:
+            if constraint not in retryable:
                 raise
         else:
             return user

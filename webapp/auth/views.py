@@ -22,7 +22,7 @@ from webapp.auth.forms import (
 from webapp.auth.login import sign_in, sign_out
 from webapp.auth.schemas import SignUpPage
 from webapp.auth.tokens import TokenInvalid
-from webapp.errors import ServiceError
+from webapp.errors import ServiceError, refusal
 from webapp.extensions import limiter
 from webapp.forms import apply_errors
 from webapp.htmx import hx_redirect, is_htmx, render
@@ -305,7 +305,7 @@ _REFUSALS = {
 @bp.errorhandler(429)
 def too_many_requests(exc):
     """A rate limit, told on the page in use: which limit and how long to wait."""
-    message = limits.refusal(exc.description)
+    message = refusal(exc.description)
     refuse = _REFUSALS.get(request.endpoint)
     if refuse is None:
         return render_template("errors/429.html", status=429, message=message), 429
