@@ -35,16 +35,16 @@ class Contract(BaseModel):
     Every field is checked on its own, so one answer names every problem, and a rule across
     fields still runs when some other field failed. A required field that is left out is
     checked as null, so its rule words what is missing ("Enter a password."). A field with an
-    alias (``displayName``, for the camelCase auth routes) is read under either name; its
-    problems are keyed by the name it was sent under (the alias when it was not sent).
+    alias (``displayName``, for the camelCase auth routes) is read under its alias alone, and
+    its problems are keyed by it: the name a client sends is the name it is told about.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @classmethod
-    def problems(cls, cleaned: dict[str, Any]) -> dict[str, list[str]]:
+    def problems(cls, cleaned: dict[str, Any], context: dict[str, Any]) -> dict[str, list[str]]:
         """Problems no single field can see (an end before its start), given the fields that
-        passed their own rules; none by default."""
+        passed their own rules and the caller's context; none by default."""
         return {}
 
     @classmethod
@@ -56,8 +56,8 @@ class Contract(BaseModel):
         errors: dict[str, list[str]] = {}
         known = set()
         for name, field in cls.model_fields.items():
-            key = name if name in data or not field.alias else field.alias
-            known.update({name, field.alias})
+            key = field.alias or name
+            known.add(key)
             if key not in data and not field.is_required():
                 continue
             try:
@@ -66,7 +66,7 @@ class Contract(BaseModel):
                 errors.update(details_of(exc, prefix=key))
         if cls.model_config.get("extra") == "forbid":
             errors.update({str(name): ["Unknown field."] for name in data if name not in known})
-        for name, messages in cls.problems(cleaned).items():
+        for name, messages in cls.problems(cleaned, context or {}).items():
             errors.setdefault(name, []).extend(messages)
         return cleaned, errors
 
@@ -99,10 +99,11 @@ def _field_adapter(contract: type[Contract], name: str) -> TypeAdapter:
 
 
 class Reply(BaseModel):
-    """What one operation answers. ``of`` checks the shape, so a serializer cannot add, drop
-    or mistype a field without the test suite noticing."""
+    """What one operation answers. ``of`` checks the shape strictly (no field added, dropped
+    or of another type, not even "1000" for 1000), so a serializer cannot drift from what the
+    document says without an error."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True, populate_by_name=True)
     dump_options: ClassVar[dict[str, Any]] = {"mode": "json", "by_alias": True}
 
     @classmethod
@@ -144,10 +145,9 @@ class FolioJsonSchema(GenerateJsonSchema):
         return False
 
     def default_schema(self, schema: Any) -> dict[str, Any]:
-        json_schema = super().default_schema(schema)
-        if json_schema.get("default", 0) is None:
-            json_schema.pop("default")
-        return json_schema
+        if schema.get("default", 0) is None:  # the field's own schema, with a default it documents
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
 
 
 def json_schema(declared: Any, components: dict[str, Any]) -> dict[str, Any]:

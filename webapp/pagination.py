@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from webapp import rules
-from webapp.contracts import Contract
+from webapp.contracts import Contract, Reply
 
 DEFAULT_PAGE_SIZE = 20
 MIN_PAGE_SIZE = 5
@@ -42,9 +42,17 @@ class ListQuery(Contract):
 
     @classmethod
     def read(cls, args: Mapping[str, str]) -> dict[str, Any]:
-        """The query string's parameters, cleaned; an empty value counts as not given."""
-        given = {name: value for name, value in args.items() if value != ""}
+        """The query string's parameters, cleaned; an empty or blank value counts as not given."""
+        given = {name: value for name, value in args.items() if value.strip()}
         return cls.clean(given, message="Invalid list parameters.")
+
+
+class ListMeta(Reply):
+    """The ``meta`` of a list's answer: the window it shows and how many there are in all."""
+
+    total: int
+    limit: int
+    offset: int
 
 
 def window(query: Mapping[str, Any], *, default_limit: int) -> tuple[int, int]:

@@ -72,23 +72,47 @@ def _or_empty(pattern: str) -> str:
 # --- Text -----------------------------------------------------------------------------------
 
 
+def _text_as_sent(value: Any, max_length: int) -> str:
+    """Text with line breaks as one character each (a browser sends CRLF), within the limit."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("Must be text.")
+    if "\x00" in value:
+        raise ValueError("Contains a character that is not allowed.")
+    value = value.replace("\r\n", "\n")
+    if len(value) > max_length:
+        raise ValueError(f"At most {max_length} characters.")
+    return value
+
+
 def text(max_length: int, *, required: bool = False, missing: str = REQUIRED) -> Callable[[Any], str | None]:
-    """At most ``max_length`` characters as sent, stored trimmed; blank becomes None."""
+    """Free text of at most ``max_length`` characters, stored trimmed; blank becomes None."""
 
     def clean(value: Any) -> str | None:
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            raise ValueError("Must be text.")
-        if "\x00" in value:
-            raise ValueError("Contains a character that is not allowed.")
-        if len(value) > max_length:
-            raise ValueError(f"At most {max_length} characters.")
-        value = value.strip()
+        value = _text_as_sent(value, max_length).strip()
         if not value:
             if required:
                 raise ValueError(missing)
             return None
+        return value
+
+    return clean
+
+
+def exact(max_length: int, *, required: bool = False, missing: str = REQUIRED) -> Callable[[Any], str | None]:
+    """Text that a pattern, a list or a format describes, taken exactly as sent: spaces around
+    it are refused, not trimmed, as the documented pattern refuses them (pages trim what people
+    type before they send it); empty becomes None."""
+
+    def clean(value: Any) -> str | None:
+        value = _text_as_sent(value, max_length)
+        if not value:
+            if required:
+                raise ValueError(missing)
+            return None
+        if value != value.strip():
+            raise ValueError("Remove the spaces at the start or end.")
         return value
 
     return clean
@@ -136,9 +160,10 @@ EMAIL_MISSING = "Enter your email address."
 
 def email(value: Any) -> str:
     """An address in its canonical form (lowercase, internationalized domains normalized)."""
-    value = text(320, required=True, missing=EMAIL_MISSING)(value)
+    value = exact(320, required=True, missing=EMAIL_MISSING)(value)
     try:
-        result = validate_email(value, check_deliverability=False)
+        # ASCII addresses only, as JSON Schema's "email" format says (and as every relay takes).
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
     return result.normalized.lower()
@@ -156,25 +181,27 @@ def boolean(value: Any) -> bool:
 Boolean = rule(boolean, {"type": "boolean"})
 
 
-def choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+def choice(options: tuple[str, ...], message: str | None = None) -> Callable[[Any], str]:
+    """One of ``options``; ``message`` words the refusal where the list is too long to name."""
+
     def clean(value: Any) -> str:
-        if value not in options:
-            raise ValueError(f"Choose one of: {', '.join(options)}.")
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(message or f"Choose one of: {', '.join(options)}.")
         return value
 
     return clean
 
 
-def Choice(options: tuple[str, ...], *, description: str | None = None) -> Any:  # noqa: N802
+def Choice(options: tuple[str, ...], *, message: str | None = None, description: str | None = None) -> Any:  # noqa: N802
     schema: dict[str, Any] = {"type": "string", "enum": list(options)}
     if description:
         schema["description"] = description
-    return rule(choice(options), schema)
+    return rule(choice(options, message), schema)
 
 
 def url(value: Any) -> str | None:
     """An absolute http(s) address, or nothing."""
-    value = text(2000)(value)
+    value = exact(2000)(value)
     if value is None:
         return None
     if not URL_RE.match(value):
@@ -235,22 +262,24 @@ def username(pattern: str, max_length: int, site: str) -> Any:
     matcher = re.compile(rf"^{pattern}$")
 
     def clean(value: Any) -> str | None:
-        value = text(max_length)(value)
+        value = exact(max_length + 1)(value)  # the @ that is dropped does not count
         if value is None:
             return None
         value = value.removeprefix("@")
-        if "/" in value or value.startswith("@"):
+        if "/" in value or value.startswith("@") or ("." in value and site != "LinkedIn"):
             raise ValueError(f"Enter just your {site} username, not the link.")
+        if len(value) > max_length:
+            raise ValueError(f"At most {max_length} characters.")
         if not matcher.match(value):
             raise ValueError(f"This is not a valid {site} username.")
         return value
 
-    schema = {"type": ["string", "null"], "maxLength": max_length, "pattern": _or_empty(f"@?({pattern})")}
+    schema = {"type": ["string", "null"], "maxLength": max_length + 1, "pattern": _or_empty(f"@?({pattern})")}
     return rule(clean, {**schema, "description": f"Your {site} username (a leading @ is dropped), not the link"})
 
 
 def timezone_name(value: Any) -> str:
-    value = text(100, required=True)(value)
+    value = exact(100, required=True)(value)
     if not is_timezone(value):
         raise ValueError("Choose a time zone from the list (for example Europe/Paris).")
     return value
@@ -264,7 +293,7 @@ TimeZone = rule(
 
 def month(*, required: bool = False) -> Callable[[Any], str | None]:
     def clean(value: Any) -> str | None:
-        value = text(7, required=required)(value)
+        value = exact(100, required=required)(value)
         if value is not None and not MONTH_RE.match(value):
             raise ValueError("Use the form YYYY-MM.")
         return value
@@ -435,7 +464,7 @@ def money(value: Any) -> int | None:
     try:
         amount = whole_number(value)
     except ValueError:
-        raise ValueError("Must be a whole number of cents.") from None
+        raise ValueError("Must be a whole number.") from None
     if amount < 0:
         raise ValueError("Must not be negative.")
     if amount > MAX_MONEY_CENTS:
@@ -449,20 +478,28 @@ Money = rule(
 )
 
 
-def aware_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 date-time with its zone, in UTC; nothing for null or empty."""
-    if value in (None, ""):
+RFC3339_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII)
+DATE_TIME_HINT = "Use an ISO 8601 date-time with its zone, e.g. 2027-01-31T00:00:00Z."
+
+
+def date_time(value: Any) -> datetime | None:
+    """An RFC 3339 date-time (JSON Schema's ``date-time``) in UTC, or nothing for null. A page
+    may pass an aware ``datetime`` it built from a date picker."""
+    if value is None:
         return None
-    if isinstance(value, str):
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        moment = value
+    elif isinstance(value, str) and RFC3339_RE.match(value):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("Use an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z.") from None
-    if not isinstance(value, datetime):
-        raise ValueError("Use an ISO 8601 date-time.")
-    if value.tzinfo is None:
-        raise ValueError("Include a time zone, e.g. 2027-01-31T00:00:00Z.")
-    return value.astimezone(UTC)
+            moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:  # 2027-02-30, 25:00
+            raise ValueError(DATE_TIME_HINT) from None
+    else:
+        raise ValueError(DATE_TIME_HINT)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the ends by its offset
+        raise ValueError(DATE_TIME_HINT) from None
 
 
 def context(info: ValidationInfo, name: str) -> Any:

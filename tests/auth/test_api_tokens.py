@@ -312,14 +312,18 @@ def test_password_reset_signs_out_api_clients(client, user):
 
     issued = api_tokens(client, user.email)
     token = mailed_tokens.make("reset", auth_service._reset_claims(user))
-    auth_service.reset_password(token, "an-entirely-new-passphrase-42")
+    auth_service.reset_password(
+        token, {"password": "an-entirely-new-passphrase-42", "confirm": "an-entirely-new-passphrase-42"}
+    )
     assert_json_error(refresh(client, issued["refreshToken"]), 401)
 
 
 def test_sign_in_with_a_nul_in_the_email_is_a_plain_refusal(client):
-    """PostgreSQL refuses NUL bytes in text; the answer must still be the usual 401."""
+    """PostgreSQL refuses NUL bytes in text: the documented pattern refuses them too, so the
+    answer is a 422 naming the field (it was once a 500)."""
     response = login(client, "a\x00@example.com", "whatever-password")
-    assert_json_error(response, 401, "invalid_credentials")
+    error = assert_json_error(response, 422, "validation_failed")
+    assert error["details"] == {"email": ["Contains a character that is not allowed."]}
 
 
 def test_the_newest_token_of_a_revoked_family_says_the_sign_in_ended(client, user):

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from webapp import limits, storage
-from webapp.accounts import ACCOUNT_DELETE, PROFILE_READ, PROFILE_WRITE, schemas
+from webapp.accounts import ACCOUNT_DELETE, PROFILE_READ, PROFILE_WRITE, avatars, schemas
 from webapp.accounts import service as accounts
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
 from webapp.auth.login import sign_out
@@ -60,7 +60,7 @@ def upload_avatar(principal):
     """Store a new avatar; the file is checked, re-encoded and resized."""
     upload = request.files.get("avatar")
     if upload is None:
-        raise ValidationFailed("Send the image as multipart field 'avatar'.", details={"avatar": ["Required."]})
+        raise ValidationFailed("Send the image as multipart field 'avatar'.", details={"avatar": [avatars.MISSING]})
     url = accounts.set_avatar(
         principal.user,
         upload.read(current_app.config["AVATAR_MAX_BYTES"] + 1),

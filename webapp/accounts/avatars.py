@@ -26,6 +26,7 @@ MAX_PIXELS = 16_000_000
 MAX_PIXELS_BY_FORMAT = {"WEBP": MAX_PIXELS // 2}
 # Only the first frame becomes the avatar; a longer animation is refused rather than parsed on.
 MAX_FRAMES = 500
+MISSING = "Choose an image to upload."
 # What a file may carry beyond 8 bytes a pixel (16-bit RGBA, the most any accepted format
 # stores): room for EXIF, a colour profile and XMP, not for a payload behind a small header.
 METADATA_ALLOWANCE = 128 * 1024
@@ -52,7 +53,7 @@ def process(data: bytes, *, max_bytes: int) -> bytes:
             details={"avatar": [f"Choose an image under {max_bytes // (1024 * 1024)} MB."]},
         )
     if not data:
-        raise _invalid("Choose an image to upload.")
+        raise _invalid(MISSING)
     try:
         with Image.open(io.BytesIO(data)) as probe:
             _check_header(probe, len(data))

@@ -8,13 +8,13 @@ is to turn what a browser sends (text) into the values the API takes.
 from __future__ import annotations
 
 import functools
+import re
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     FieldList,
     FormField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -23,10 +23,10 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired
 
 from webapp import pagination, rules
-from webapp.accounts import schemas
+from webapp.accounts import avatars, schemas
 from webapp.forms import CachedSelect, FolioForm, FolioSubform, choices, shaped_by
 from webapp.timeutil import canonical_timezones, is_timezone
 
@@ -58,9 +58,33 @@ def _region_zone_choices() -> tuple[SelectChoice, ...]:
     return tuple(offered)
 
 
+_AMOUNT = {"inputmode": "decimal", "placeholder": "e.g. 1500"}
+_USD = re.compile(r"^(-?)(\d{1,10})(?:\.(\d{1,2}))?$")
+_UNREADABLE = object()
+
+
+def dollars(amount_in_cents: int | None) -> str:
+    """An amount as the page shows it: whole dollars, or with the cents it has."""
+    if amount_in_cents is None:
+        return ""
+    whole, part = divmod(amount_in_cents, 100)
+    return f"{whole}" if not part else f"{whole}.{part:02d}"
+
+
+def cents(typed: str) -> int | None | object:
+    """What the member typed in USD, in cents; nothing for blank; ``_UNREADABLE`` otherwise."""
+    if not typed:
+        return None
+    match = _USD.match(typed.replace(",", ""))
+    if match is None:
+        return _UNREADABLE
+    amount = int(match[2]) * 100 + int((match[3] or "0").ljust(2, "0"))
+    return -amount if match[1] else amount
+
+
 @shaped_by(schemas.ProfileChanges)
 class ProfileForm(FolioForm):
-    display_name = StringField("Public name", validators=[DataRequired()])
+    display_name = StringField("Public name", render_kw={"required": True})
     first_name = StringField("First name", render_kw={"autocomplete": "given-name"})
     last_name = StringField("Last name", render_kw={"autocomplete": "family-name"})
     phone = StringField(
@@ -78,20 +102,36 @@ class ProfileForm(FolioForm):
     twitter_username = StringField("X (Twitter) username", render_kw={"placeholder": "username"})
     slug = StringField("Portfolio address", description="Your page lives at /p/<address>.")
     categories = StringField("Categories", description="Comma-separated, up to 10 (e.g. Fashion, Travel).")
-    budget_min = IntegerField("Budget from (USD)", validators=[Optional(), NumberRange(min=0)])
-    budget_max = IntegerField("Budget up to (USD)", validators=[Optional(), NumberRange(min=0)])
+    budget_min = StringField("Budget from (USD)", render_kw=_AMOUNT)
+    budget_max = StringField("Budget up to (USD)", render_kw=_AMOUNT)
+
+    BUDGETS = ("budget_min", "budget_max")
+
+    @classmethod
+    def of(cls, profile) -> ProfileForm:
+        """The form filled from the stored profile: the inverse of ``changes``."""
+        form = cls(formdata=None, obj=profile)
+        form.categories.data = ", ".join(profile.categories or [])
+        for name in cls.BUDGETS:
+            getattr(form, name).data = dollars(getattr(profile, name))
+        return form
 
     def changes(self) -> dict:
-        """The submitted values as the API takes them: budgets in cents, categories as a list,
-        handles trimmed and the address in lowercase (people type it capitalized)."""
-        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
-        for name in ("budget_min", "budget_max"):
-            data[name] = data[name] * 100 if data[name] is not None else None
+        """The submitted values as the API takes them: text trimmed, budgets in cents,
+        categories as a list, the address in lowercase (people type it capitalized)."""
+        data = {name: (field.data or "").strip() for name, field in self._fields.items() if name != "csrf_token"}
+        self.unreadable = {name for name in self.BUDGETS if cents(data[name]) is _UNREADABLE}
+        for name in self.BUDGETS:
+            data[name] = cents(data[name]) if name not in self.unreadable else data[name]
         data["categories"] = rules.comma_list(data["categories"])
-        for name in ("linkedin_username", "github_username", "twitter_username"):
-            data[name] = (data[name] or "").strip()
-        data["slug"] = (data["slug"] or "").strip().lower()
+        data["slug"] = data["slug"].lower()
         return data
+
+    def explain(self, error):
+        """The service's error in the page's words: a budget is typed in USD here."""
+        for name in getattr(self, "unreadable", ()):
+            error.details[name] = ["Enter an amount in USD, e.g. 1500 or 1499.99."]
+        return error
 
 
 @shaped_by(schemas.ExperienceEntry)
@@ -142,10 +182,11 @@ class CVForm(FolioForm):
                 if any((v or "").strip() for v in e.data.values() if isinstance(v, str))
             ]
             self.kept_rows[kind] = kept
-            return [{k: (v or None) for k, v in entries[i].data.items() if k != "csrf_token"} for i in kept]
+            rows = [entries[i].data for i in kept]
+            return [{k: (v.strip() or None) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
 
         return {
-            "headline": self.headline.data or "",
+            "headline": (self.headline.data or "").strip(),
             "experience": filled("experience"),
             "education": filled("education"),
             "skills": rules.comma_list(self.skills.data),
@@ -156,21 +197,32 @@ class CVForm(FolioForm):
 class AvatarForm(FolioForm):
     avatar = FileField(
         "Profile photo",
-        validators=[FileRequired("Choose an image.")],
+        validators=[FileRequired(avatars.MISSING)],
         render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
     )
 
 
 class SettingsForm(FolioForm):
-    theme = RadioField("Theme", choices=choices([("system", "Match my device"), ("light", "Light"), ("dark", "Dark")]))
+    # No choice is checked here (validate_choice=False): the contract words every refusal.
+    theme = RadioField(
+        "Theme",
+        choices=choices([("system", "Match my device"), ("light", "Light"), ("dark", "Dark")]),
+        validate_choice=False,
+    )
     compact_mode = BooleanField("Compact mode", description="Tighter spacing everywhere.")
-    default_view = RadioField("Default view for lists", choices=choices([("grid", "Grid"), ("list", "List")]))
-    items_per_page = SelectField("Items per page", coerce=int, choices=[], widget=CachedSelect())
+    default_view = RadioField(
+        "Default view for lists", choices=choices([("grid", "Grid"), ("list", "List")]), validate_choice=False
+    )
+    items_per_page = SelectField(
+        "Items per page", coerce=rules.form_number, choices=[], widget=CachedSelect(), validate_choice=False
+    )
     show_thumbnails = BooleanField("Show thumbnails")
     auto_expand_folders = BooleanField("Expand folders automatically")
     confirm_delete = BooleanField("Ask before deleting things")
-    timezone = SelectField("Time zone", choices=[], widget=CachedSelect())
-    language = SelectField("Language", choices=choices(schemas.LANGUAGES.items()), widget=CachedSelect())
+    timezone = SelectField("Time zone", choices=[], widget=CachedSelect(), validate_choice=False)
+    language = SelectField(
+        "Language", choices=choices(schemas.LANGUAGES.items()), widget=CachedSelect(), validate_choice=False
+    )
     public_profile = BooleanField("Publish my portfolio page", description="Visitors can see /p/<your address>.")
     show_activity = BooleanField("Show my activity to people I work with")
     allow_analytics = BooleanField("Help improve Folio with anonymous usage data")

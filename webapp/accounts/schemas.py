@@ -56,7 +56,7 @@ SLUG = r"[a-z0-9]+(-[a-z0-9]+)*"
 
 
 def _slug(value: Any) -> str:
-    value = rules.text(50, required=True)(value)
+    value = rules.exact(50, required=True)(value)
     if len(value) < 3 or not re.fullmatch(SLUG, value):
         raise ValueError("3–50 lowercase letters, digits and single hyphens, e.g. sarah-lee.")
     if value in RESERVED_SLUGS:
@@ -75,7 +75,9 @@ Slug = rules.rule(
         "description": "Your page's address: /p/<slug>",
     },
 )
-Language = rules.Choice(tuple(LANGUAGES), description="Interface language (ISO 639-1)")
+Language = rules.Choice(
+    tuple(LANGUAGES), message="Choose a language from the list.", description="Interface language (ISO 639-1)"
+)
 # The profile's preferences are edited on /settings, beside the workspace settings.
 PROFILE_PREFERENCES = ("timezone", "language", "public_profile", "email_notifications", "marketing_emails")
 
@@ -114,7 +116,7 @@ class ExperienceEntry(Contract):
     description: rules.Text(2000) = None
 
     @classmethod
-    def problems(cls, cleaned: dict[str, Any]) -> dict[str, list[str]]:
+    def problems(cls, cleaned: dict[str, Any], context: dict[str, Any]) -> dict[str, list[str]]:
         return _dates_in_order(cleaned.get("start"), cleaned.get("end"))
 
 
@@ -125,7 +127,7 @@ class EducationEntry(Contract):
     end: rules.Month() = None
 
     @classmethod
-    def problems(cls, cleaned: dict[str, Any]) -> dict[str, list[str]]:
+    def problems(cls, cleaned: dict[str, Any], context: dict[str, Any]) -> dict[str, list[str]]:
         return _dates_in_order(cleaned.get("start"), cleaned.get("end"))
 
 
@@ -204,11 +206,11 @@ class LinkRow(Reply):
 
 
 class CV(Reply):
-    headline: str = ""
-    experience: list[ExperienceRow] = []
-    education: list[EducationRow] = []
-    skills: list[str] = []
-    links: list[LinkRow] = []
+    headline: str
+    experience: list[ExperienceRow]
+    education: list[EducationRow]
+    skills: list[str]
+    links: list[LinkRow]
 
 
 class ProfileReply(Reply):

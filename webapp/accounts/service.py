@@ -73,7 +73,8 @@ def update_profile(user: User, changes: dict[str, Any]) -> Profile:
     profile = user.profile
     budget_min = cleaned.get("budget_min", profile.budget_min)
     budget_max = cleaned.get("budget_max", profile.budget_max)
-    if not errors and budget_min is not None and budget_max is not None and budget_min > budget_max:
+    budgets_read = not {"budget_min", "budget_max"} & set(errors)
+    if budgets_read and budget_min is not None and budget_max is not None and budget_min > budget_max:
         errors.setdefault("budget_max", []).append("Must be at least the minimum budget.")
     new_slug = cleaned.get("slug")
     if new_slug and new_slug != profile.slug and _slug_taken(new_slug, profile.id):
@@ -119,18 +120,14 @@ def get_cv(user: User) -> dict[str, Any]:
 
 def replace_cv(user: User, document: dict[str, Any]) -> dict[str, Any]:
     """Validate and store a whole CV document (missing sections become empty)."""
-    if not isinstance(document, dict):
-        raise ValidationFailed("The CV must be an object.", details={"profile_data": ["Must be an object."]})
-    cleaned = schemas.CVDocument.clean(document)
-    user.profile.profile_data = {**empty_cv(), **cleaned}
+    user.profile.profile_data = {**empty_cv(), **schemas.CVDocument.clean(document)}
     return user.profile.profile_data
 
 
 def merge_cv(user: User, document: dict[str, Any]) -> dict[str, Any]:
     """Seed 001's POST: insert or update; given sections replace stored ones."""
-    if not isinstance(document, dict):
-        raise ValidationFailed("The CV must be an object.", details={"profile_data": ["Must be an object."]})
-    return replace_cv(user, {**get_cv(user), **document})
+    user.profile.profile_data = {**get_cv(user), **schemas.CVDocument.clean(document)}
+    return user.profile.profile_data
 
 
 def clear_cv(user: User) -> None:

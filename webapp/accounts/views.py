@@ -33,12 +33,7 @@ CV_ROWS = {"experience": ExperienceRow, "education": EducationRow, "links": Link
 def _profile_form() -> ProfileForm:
     """The profile form as stored; only the profile's own save binds what was posted, so a
     refused avatar or CV leaves these fields as they are."""
-    profile = current_user.profile
-    form = ProfileForm(formdata=None, obj=profile)
-    form.categories.data = ", ".join(profile.categories or [])
-    form.budget_min.data = profile.budget_min // 100 if profile.budget_min is not None else None
-    form.budget_max.data = profile.budget_max // 100 if profile.budget_max is not None else None
-    return form
+    return ProfileForm.of(current_user.profile)
 
 
 def _cv_form() -> CVForm:
@@ -81,7 +76,7 @@ def save_profile():
         try:
             accounts.update_profile(current_user, form.changes())
         except ServiceError as exc:
-            apply_errors(form, exc)
+            apply_errors(form, form.explain(exc))
         else:
             flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile"), 303)

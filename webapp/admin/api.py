@@ -8,7 +8,7 @@ from webapp.admin import USERS_READ, USERS_WRITE, schemas
 from webapp.admin import service as admin
 from webapp.admin.schemas import staff_user_json
 from webapp.api.endpoint import endpoint, json_body, no_content, ok
-from webapp.pagination import page_size, window
+from webapp.pagination import ListMeta, page_size, window
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
@@ -23,6 +23,7 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
     summary="List members with search, role filter, sort and pagination",
     response=list[schemas.StaffUserReply],
     query=schemas.MemberListQuery,
+    meta=ListMeta,
 )
 def list_users(principal):
     query = schemas.MemberListQuery.read(request.args)
@@ -34,7 +35,7 @@ def list_users(principal):
         limit=limit,
         offset=offset,
     )
-    return ok([staff_user_json(u) for u in users], total=total, limit=limit, offset=offset)
+    return ok([staff_user_json(u) for u in users], **ListMeta.of({"total": total, "limit": limit, "offset": offset}))
 
 
 @endpoint(

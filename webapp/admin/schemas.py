@@ -14,7 +14,7 @@ from webapp.pagination import ListQuery
 
 PLANS = ("free", "pro", "business")
 SORTS = ("created_at", "email", "last_login")
-Role = rules.Text(100, description="member, support or admin; changing it needs roles:manage")
+Role = rules.Text(100, required=True, description="member, support or admin; changing it needs roles:manage")
 Plan = rules.Choice(PLANS)
 
 
@@ -35,9 +35,11 @@ class MemberChanges(Contract):
     suspended_reason: rules.Text(500) = None
 
 
+SORT_ORDERS = (*SORTS, *(f"-{name}" for name in SORTS))
+
+
 def _sort(value: Any) -> str:
-    value = rules.text(20, required=True)(value)
-    if value.lstrip("-") not in SORTS:
+    if value not in SORT_ORDERS:
         raise ValueError(f"One of: {', '.join(SORTS)} (prefix - for descending).")
     return value
 
@@ -49,7 +51,7 @@ class MemberListQuery(ListQuery):
         _sort,
         {
             "type": "string",
-            "enum": [*SORTS, *(f"-{s}" for s in SORTS)],
+            "enum": list(SORT_ORDERS),
             "default": "-created_at",
             "description": "created_at, email or last_login; prefix - for descending",
         },

@@ -93,7 +93,7 @@ def create_user(data: dict[str, Any], *, actor: User) -> User:
     if "role" in changes:
         _may_set_role(actor, MEMBER_ROLE, changes["role"])
     user = auth.create_account(cleaned, send_mail=False)
-    return update_user(user.id, changes, actor=actor) if changes else user
+    return _apply(user, changes)
 
 
 def _role_errors(changes: dict[str, Any]) -> dict[str, list[str]]:
@@ -104,18 +104,23 @@ def _role_errors(changes: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def update_user(user_id: str | uuid.UUID, changes: dict[str, Any], *, actor: User) -> User:
-    """Change role, plan and standing flags; suspension signs the member out everywhere."""
-    from webapp.auth.service import sign_out_everywhere
-    from webapp.timeutil import utcnow
-
+    """Change role, plan and standing flags (``MemberChanges``); suspension signs the member
+    out everywhere."""
     cleaned, errors = schemas.MemberChanges.check(changes)
     errors.update(_role_errors(cleaned))
     if errors:
         raise ValidationFailed(ATTENTION, details=errors)
-    changes = cleaned
     user = get_user(user_id)
-    if "role" in changes:
-        _may_set_role(actor, user.role.name, changes["role"])
+    if "role" in cleaned:
+        _may_set_role(actor, user.role.name, cleaned["role"])
+    return _apply(user, cleaned)
+
+
+def _apply(user: User, changes: dict[str, Any]) -> User:
+    """Cleaned, permitted changes onto ``user``."""
+    from webapp.auth.service import sign_out_everywhere
+    from webapp.timeutil import utcnow
+
     for name, value in changes.items():
         if name == "role":
             user.role = db.session.scalar(sa.select(Role).where(Role.name == value))

@@ -42,6 +42,7 @@ class Operation:
     tag: str
     body: Any = None  # a Contract (webapp.contracts), or a JSON Schema
     response: Any = None  # a Reply, a type over Replies (list[KeyReply]), or a JSON Schema
+    meta: Any = None  # the Reply of the answer's ``meta`` (pagination.ListMeta for lists)
     status: int = 200
     aliases: tuple[str, ...] = ()
     public: bool = False
@@ -75,6 +76,7 @@ def endpoint(
     tag: str,
     body: Any = None,
     response: Any = None,
+    meta: Any = None,
     status: int = 200,
     aliases: tuple[str, ...] = (),
     files: dict[str, str] | None = None,
@@ -112,6 +114,7 @@ def endpoint(
                 tag=tag,
                 body=body,
                 response=response,
+                meta=meta,
                 status=status,
                 aliases=tuple(prefix + a for a in aliases),
                 files=dict(files or {}),

@@ -62,7 +62,10 @@ def _success(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     envelope = {
         "type": "object",
         "required": ["data"],
-        "properties": {"data": json_schema(op.response, components), "meta": {"type": "object"}},
+        "properties": {
+            "data": json_schema(op.response, components),
+            "meta": json_schema(op.meta, components) if op.meta is not None else {"type": "object"},
+        },
     }
     return {"description": "Success", "content": {"application/json": {"schema": envelope}}}
 
@@ -202,7 +205,6 @@ def build_spec() -> dict[str, Any]:
             "schemas": {
                 **dict(sorted(components.items())),
                 "Error": ERROR_SCHEMA,
-                "Scope": {"type": "string", "enum": list(scope_registry.SCOPES)},
             },
             "securitySchemes": {
                 "bearerAuth": {
@@ -247,8 +249,6 @@ def example(schema: dict[str, Any] | None, *, full: bool = False) -> Any:
     """A small example value for a JSON Schema, for the curl snippets on the reference page."""
     if not schema:
         return None
-    if schema.get("$ref") == "#/components/schemas/Scope":
-        return next(iter(scope_registry.SCOPES))
     if "examples" in schema:
         return schema["examples"][0]
     if "anyOf" in schema:  # an optional field: show the value it has when set

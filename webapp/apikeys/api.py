@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from webapp.api.endpoint import endpoint, json_body, no_content, no_store, ok
 from webapp.apikeys import KEYS_MANAGE, KEYS_READ, schemas
 from webapp.apikeys import service as apikeys
-from webapp.pagination import page_size, window
+from webapp.pagination import ListMeta, page_size, window
 
 bp = Blueprint("apikeys_api", __name__, url_prefix="/api/v1")
 
@@ -32,12 +32,13 @@ def _ceiling(principal) -> apikeys.Ceiling | None:
     summary="List your keys, newest first (never the secrets)",
     response=list[schemas.KeyReply],
     query=schemas.KeyListQuery,
+    meta=ListMeta,
 )
 def list_keys(principal):
     """One window of keys; ``meta`` says how many there are in all."""
     limit, offset = window(schemas.KeyListQuery.read(request.args), default_limit=page_size(principal.user))
     found, total = apikeys.list_keys(principal.user, limit=limit, offset=offset)
-    return ok([schemas.key_json(k) for k in found], total=total, limit=limit, offset=offset)
+    return ok([schemas.key_json(k) for k in found], **ListMeta.of({"total": total, "limit": limit, "offset": offset}))
 
 
 @endpoint(

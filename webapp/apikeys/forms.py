@@ -54,14 +54,19 @@ class ApiKeyForm(FolioForm):
         }
         return cls(formdata=None, data=data, **kwargs)
 
-    def changes(self, timezone: str) -> dict:
-        """Service input; the expiry is the end of the chosen day in the member's time zone."""
-        return {
-            "name": self.name.data,
+    def changes(self, timezone: str, stored=None) -> dict:
+        """Service input; the expiry is the end of the chosen day in the member's time zone.
+        Editing a ``stored`` key, an expiry whose day is left as shown is not sent: the page
+        shows days, and the exact moment the key was given (by the API, say) stays."""
+        data = {
+            "name": (self.name.data or "").strip(),
             "permissions": self.permissions.data or [],
             "rate_limit": rules.form_number(self.rate_limit.data),
             "expires_at": self._end_of(self.expires_on.data, timezone),
         }
+        if stored is not None and self.expires_on.data == last_day(stored.expires_at, timezone):
+            del data["expires_at"]
+        return data
 
     @staticmethod
     def _end_of(day, timezone: str) -> datetime | None:

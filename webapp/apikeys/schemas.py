@@ -3,8 +3,8 @@ its secret, except once at creation)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo
 
@@ -47,26 +47,16 @@ Permissions = rules.rule(_permissions, _scopes_schema)
 
 
 def _expiry(value: Any) -> datetime | None:
-    """An aware date-time in the next five years (later ones overflow on the way to UTC)."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        moment = value
-    elif isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("Use an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z.") from None
-        if moment.tzinfo is None:
-            raise ValueError("Include a time zone, e.g. 2027-01-31T00:00:00Z.")
-    elif value in (None, ""):
+    """A moment in the next five years, or null for a key that never expires."""
+    moment = rules.date_time(value)
+    if moment is None:
         return None
-    else:
-        raise ValueError("Use an ISO 8601 date-time with a time zone, e.g. 2027-01-31T00:00:00Z.")
     now = utcnow()
     if moment <= now:
         raise ValueError("The expiry must be in the future.")
     if moment - now > MAX_LIFETIME:  # aware subtraction never builds a datetime, so it cannot overflow
         raise ValueError(f"At most five years from now (by {(now + MAX_LIFETIME):%Y-%m-%d}).")
-    return moment.astimezone(UTC)
+    return moment
 
 
 Expiry = rules.rule(
@@ -107,7 +97,7 @@ class KeyReply(Reply):
     name: str
     key_prefix: str
     last_four: str
-    status: str = Field(json_schema_extra={"enum": ["active", "disabled", "expired"]})
+    status: Literal["active", "disabled", "expired"]
     permissions: list[str] = Field(description="Scopes, as listed in x-scopes")
     rate_limit: int = Field(description="Requests per hour")
     usage_count: int

@@ -17,7 +17,6 @@ from webapp import unit_of_work
 from webapp.apikeys import keys, schemas
 from webapp.apikeys.models import ApiKey
 from webapp.auth.models import User
-from webapp.contracts import Contract
 from webapp.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, parse_uuid
 from webapp.extensions import db
 from webapp.notify import notify
@@ -25,7 +24,6 @@ from webapp.timeutil import utcnow
 from webapp.usage import counter as usage_counter
 
 MAX_KEYS_PER_MEMBER = 50
-MAX_RATE_LIMIT = schemas.MAX_RATE_LIMIT
 DEFAULT_RATE_LIMIT = 1000
 
 
@@ -40,11 +38,6 @@ class Ceiling:
     scopes: frozenset[str]
     rate_limit: int
     expires_at: datetime | None = None
-
-
-def _validate(user: User, changes: dict[str, Any], contract: type[Contract]) -> dict[str, Any]:
-    """The fields sent, cleaned by the contract (scopes as the member's role may grant them)."""
-    return contract.clean(changes, context={"member": user})
 
 
 def _within(
@@ -113,7 +106,7 @@ def create_key(user: User, data: dict[str, Any], ceiling: Ceiling | None = None)
     defaults = {"rate_limit": min(DEFAULT_RATE_LIMIT, ceiling.rate_limit) if ceiling else DEFAULT_RATE_LIMIT}
     if ceiling and ceiling.expires_at:
         defaults["expires_at"] = ceiling.expires_at.isoformat()  # a key's keys expire with it
-    cleaned = _validate(user, {**defaults, **data}, schemas.KeyCreation)
+    cleaned = schemas.KeyCreation.clean({**defaults, **data}, context={"member": user})
     _within(ceiling, cleaned["permissions"], cleaned["rate_limit"], (True, cleaned.get("expires_at")))
     # The cap holds under concurrent requests: on PostgreSQL the member's row is locked, so their
     # creations run one at a time; SQLite ignores FOR UPDATE but lets one writer in at a time,
@@ -142,7 +135,7 @@ def update_key(user: User, key_id: uuid.UUID | str, changes: dict[str, Any], cei
 
     With a ceiling, both the values given and the key that results must be within it."""
     key = get_key(user, key_id)
-    cleaned = _validate(user, changes, schemas.KeyChanges)
+    cleaned = schemas.KeyChanges.clean(changes, context={"member": user})
     _within(
         ceiling,
         cleaned.get("permissions"),

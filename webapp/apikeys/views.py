@@ -107,7 +107,8 @@ def update(key_id: str):
     edit_form = ApiKeyForm(prefix=_prefix(key_uuid), member=current_user)
     if edit_form.validate_on_submit():
         try:
-            key = apikeys.update_key(current_user, key_uuid, edit_form.changes(member_timezone()))
+            stored = apikeys.get_key(current_user, key_uuid)
+            key = apikeys.update_key(current_user, key_uuid, edit_form.changes(member_timezone(), stored=stored))
         except ValidationFailed as exc:
             edit_form.show(exc)
         else:

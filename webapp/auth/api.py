@@ -48,7 +48,7 @@ def _session_json(user: User, pair: access.TokenPair) -> dict[str, Any]:
 def register():
     """Seed 004's register: the account, its profile, and a first token pair; one 422 names
     every problem."""
-    user = auth.register(json_body())
+    user = auth.register(json_body(), contract=schemas.Registration)
     return no_store(ok(_session_json(user, access.issue_pair(user, request.user_agent.string)), 201))
 
 

@@ -36,7 +36,7 @@ class RegisterForm(FolioForm):
 
     def changes(self) -> dict:
         """The sign-up as ``SignUpPage`` takes it."""
-        return {name: field.data or "" for name, field in self._fields.items() if name != "csrf_token"}
+        return typed(self)
 
 
 class LoginForm(FolioForm):
@@ -53,17 +53,31 @@ class ResetForm(FolioForm):
     password = _new_password("New password")
     confirm = _repeat_password("Repeat the new password")
 
+    def changes(self) -> dict:
+        return typed(self)
+
 
 class ChangePasswordForm(FolioForm):
-    current_password = PasswordField(
-        "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
-    )
+    current_password = PasswordField("Current password", render_kw={"autocomplete": "current-password", **_REQUIRED})
     new_password = _new_password("New password")
+
+    def changes(self) -> dict:
+        return typed(self)
 
 
 class ChangeEmailForm(FolioForm):
-    new_email = EmailField("New email", validators=[DataRequired(), Email()], render_kw={"autocomplete": "email"})
-    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    new_email = EmailField("New email", render_kw={"autocomplete": "email", **_REQUIRED})
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password", **_REQUIRED})
+
+    def changes(self) -> dict:
+        return typed(self, trimmed=("new_email",))
+
+
+def typed(form: FolioForm, trimmed: tuple[str, ...] = ("email",)) -> dict:
+    """What the member typed, as the contract takes it: text (never None), with the spaces
+    around an address dropped; passwords stay exactly as typed."""
+    data = {name: field.data or "" for name, field in form._fields.items() if name != "csrf_token"}
+    return {name: value.strip() if name in trimmed else value for name, value in data.items()}
 
 
 class ConfirmForm(FolioForm):

@@ -30,10 +30,18 @@ NewPassword = rules.rule(
         "description": passwords.HINT,
     },
 )
-Repetition = rules.rule(
-    lambda value: rules.secret(passwords.MAX_LENGTH + 1, missing=passwords.REPEAT)(value),
-    {"type": "string", "description": "The password again, as the page asks for it"},
-)
+
+
+def _repetition(value: Any) -> str:
+    """The password typed again: only its presence here; ``SignUp.problems`` compares the two."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("Must be text.")
+    if not value:
+        raise ValueError(passwords.REPEAT)
+    return value
+
+
+Repetition = rules.rule(_repetition, {"type": "string", "description": "The password again, as the page asks for it"})
 
 
 class SignUp(Contract):
@@ -45,19 +53,32 @@ class SignUp(Contract):
     display_name: rules.Text(100, description="Shown on your page; defaults to the address's local part") = None
 
     @classmethod
-    def problems(cls, cleaned: dict[str, Any]) -> dict[str, list[str]]:
+    def problems(cls, cleaned: dict[str, Any], context: dict[str, Any]) -> dict[str, list[str]]:
         """The password's strength, judged against the member's own address and names."""
-        if "password" not in cleaned:
-            return {}
         email = cleaned.get("email") or ""
         names = [cleaned.get(n) or "" for n in ("display_name", "first_name", "last_name")]
-        problem = passwords.password_problem(cleaned["password"], [email, email.split("@")[0], *names])
-        errors = {"password": [problem]} if problem else {}
-        if cleaned.get("confirm") is not None:
-            mismatch = passwords.confirmation_problem(cleaned["password"], cleaned["confirm"])
-            if mismatch:
-                errors["confirm"] = [mismatch]
-        return errors
+        return strength_problems(cleaned, "password", [email, *names])
+
+
+def strength_problems(cleaned: dict[str, Any], field: str, known: list[str]) -> dict[str, list[str]]:
+    """The strength rule's problem with the new password in ``cleaned[field]``, judged against
+    what the member is known by (an address counts with its local part), and, when the password
+    was typed twice, the mismatch under ``confirm``: all at once, each next to its field."""
+    if field not in cleaned:
+        return {}
+    known = [*known, *(k.split("@")[0] for k in known if "@" in k)]
+    problem = passwords.password_problem(cleaned[field], known)
+    errors = {field: [problem]} if problem else {}
+    if "confirm" in cleaned:
+        mismatch = passwords.confirmation_problem(cleaned[field], cleaned["confirm"])
+        if mismatch:
+            errors["confirm"] = [mismatch]
+    return errors
+
+
+def _known_names(context: dict[str, Any]) -> list[str]:
+    member = context["member"]
+    return [member.email, member.profile.display_name or ""]
 
 
 class Registration(SignUp):
@@ -78,9 +99,36 @@ class SignUpPage(SignUp):
     confirm: Repetition
 
 
+class PasswordReset(Contract):
+    """A new password from a mailed link (``context={"member": user}``)."""
+
+    password: NewPassword
+    confirm: Repetition
+
+    @classmethod
+    def problems(cls, cleaned: dict[str, Any], context: dict[str, Any]) -> dict[str, list[str]]:
+        return strength_problems(cleaned, "password", _known_names(context))
+
+
+class PasswordChange(Contract):
+    """The security page's password change (``context={"member": user}``)."""
+
+    current_password: rules.Secret(1024, missing="Enter your password.")
+    new_password: NewPassword
+
+    @classmethod
+    def problems(cls, cleaned: dict[str, Any], context: dict[str, Any]) -> dict[str, list[str]]:
+        return strength_problems(cleaned, "new_password", _known_names(context))
+
+
+class EmailChange(Contract):
+    new_email: rules.Email
+    password: rules.Secret(1024, missing="Enter your password.")
+
+
 class SignIn(Contract):
-    email: rules.rule(rules.secret(320), {"type": "string", "minLength": 1, "maxLength": 320})
-    password: rules.Secret(1024)
+    email: rules.Text(320, required=True, missing=rules.EMAIL_MISSING)
+    password: rules.Secret(1024, missing=passwords.MISSING)
 
 
 class RefreshToken(Contract):

@@ -21,7 +21,7 @@ from webapp import mail, rules, unit_of_work
 from webapp.activity import service as activity
 from webapp.auth import passwords, schemas, sessions, tokens
 from webapp.auth.models import MEMBER_ROLE, Role, User
-from webapp.contracts import Contract
+from webapp.contracts import ATTENTION, Contract
 from webapp.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from webapp.extensions import db
 from webapp.timeutil import utcnow
@@ -61,12 +61,6 @@ class AccountLocked(Forbidden):
     code = "account_locked"
 
 
-def _text(value: Any) -> str:
-    """A field's text; anything else (a missing form field, JSON's numbers, lists, null)
-    counts as left empty."""
-    return value if isinstance(value, str) else ""
-
-
 def normalize_email(raw: Any, *, field: str = "email") -> str:
     """The canonical form of an address, or ``ValidationFailed`` naming the form ``field``."""
     try:
@@ -74,35 +68,6 @@ def normalize_email(raw: Any, *, field: str = "email") -> str:
     except ValueError as exc:
         summary = rules.EMAIL_MISSING if str(exc) == rules.EMAIL_MISSING else "Enter a valid email address."
         raise ValidationFailed(summary, details={field: [str(exc)]}) from None
-
-
-def password_errors(
-    password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password", confirm: str | None = None
-) -> dict[str, list[str]]:
-    """The strength rule's problem with ``password`` and, when a repetition is given, the
-    mismatch under ``confirm``: both at once, so that a form shows each next to its field."""
-    errors: dict[str, list[str]] = {}
-    problem = passwords.password_problem(_text(password), [email, email.split("@")[0], *names])
-    if problem:
-        errors[field] = [problem]
-    mismatch = None if confirm is None else passwords.confirmation_problem(_text(password), _text(confirm))
-    if mismatch:
-        errors["confirm"] = [mismatch]
-    return errors
-
-
-def check_password(
-    password: str, *, email: str = "", names: tuple[str, ...] = (), field: str = "password", confirm: str | None = None
-) -> None:
-    """Raise ``ValidationFailed`` for a password that breaks the strength rule (or is not
-    repeated alike, when ``confirm`` is given).
-
-    ``field`` names the form field the message belongs next to (``new_password`` on the
-    security page), so that the error shows inline rather than at the top of the page.
-    """
-    errors = password_errors(password, email=email, names=names, field=field, confirm=confirm)
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], details=errors)
 
 
 def lookup_key(raw: str) -> str:
@@ -149,9 +114,9 @@ def default_name(email: Any) -> str:
     return local or "Member"
 
 
-def register(data: dict[str, Any], *, contract: type[Contract] = schemas.Registration, send_mail: bool = True) -> User:
-    """Create a member from a sign-up (seed 004's ``Registration``, or the page's
-    ``SignUpPage``): every field's problem in one answer, then the account (``create_account``)."""
+def register(data: dict[str, Any], *, contract: type[Contract] = schemas.SignUp, send_mail: bool = True) -> User:
+    """Create a member from a sign-up (``SignUp``, seed 004's camelCase ``Registration`` or the
+    page's ``SignUpPage``): every field's problem in one answer, then the account."""
     return create_account(contract.clean(data), send_mail=send_mail)
 
 
@@ -321,12 +286,12 @@ def user_for_reset(token: str) -> User:
     return user
 
 
-def reset_password(token: str, new_password: str, confirm: str | None = None) -> User:
-    """Set a new password from a mailed link; every session of the account is signed out.
-    ``confirm`` is the password repeated, checked together with the strength rule."""
+def reset_password(token: str, data: dict[str, Any]) -> User:
+    """Set a new password (``PasswordReset``: typed twice) from a mailed link; every session of
+    the account is signed out."""
     user = user_for_reset(token)
-    check_password(new_password, email=user.email, names=(user.profile.display_name,), confirm=confirm)
-    _set_password(user, new_password)
+    cleaned = schemas.PasswordReset.clean(data, context={"member": user})
+    _set_password(user, cleaned["password"])
     # Following a mailed link proves the inbox, so the address counts as verified.
     if not user.is_verified:
         user.is_verified, user.verified_at = True, utcnow()
@@ -412,19 +377,29 @@ def _set_password(user: User, new_password: str) -> None:
     user.password_changed_at = utcnow()
 
 
-def change_password(user: User, current_password: str, new_password: str, *, keep_token: str | None) -> None:
-    """Change the password and sign out every other session."""
-    require_password(user, current_password, purpose="password_change")
-    check_password(new_password, email=user.email, names=(user.profile.display_name,), field="new_password")
-    _set_password(user, new_password)
+def _confirmed(user: User, contract: type[Contract], data: dict[str, Any], field: str, *, purpose: str):
+    """``data`` cleaned by ``contract`` once the account password in ``field`` is confirmed."""
+    cleaned, errors = contract.check(data, context={"member": user})
+    if field in cleaned:
+        require_password(user, cleaned[field], field=field, purpose=purpose)
+    if errors:
+        raise ValidationFailed(ATTENTION, details=errors)
+    return cleaned
+
+
+def change_password(user: User, data: dict[str, Any], *, keep_token: str | None) -> None:
+    """Change the password (``PasswordChange``) and sign out every other session. The current
+    password is checked first: a wrong one is a guess, whatever else is wrong."""
+    cleaned = _confirmed(user, schemas.PasswordChange, data, "current_password", purpose="password_change")
+    _set_password(user, cleaned["new_password"])
     activity.record("password_change", user_id=user.id)
     sign_out_everywhere(user.id, except_token=keep_token)
 
 
-def request_email_change(user: User, new_email: str, password: str) -> str:
-    """Remember the new address and mail it a confirmation link; the old one stays until then."""
-    require_password(user, password, field="password", purpose="email_change")
-    new_email = normalize_email(new_email, field="new_email")
+def request_email_change(user: User, data: dict[str, Any]) -> str:
+    """Remember the new address (``EmailChange``) and mail it a confirmation link; the old one
+    stays until then."""
+    new_email = _confirmed(user, schemas.EmailChange, data, "password", purpose="email_change")["new_email"]
     if new_email == user.email:
         message = "That is already your email."
         raise ValidationFailed(message, details={"new_email": [message]})

@@ -152,7 +152,7 @@ def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            user = auth.reset_password(token, form.password.data, form.confirm.data or "")
+            user = auth.reset_password(token, form.changes())
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
@@ -223,9 +223,7 @@ def change_password():
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            auth.change_password(
-                current_user, form.current_password.data, form.new_password.data, keep_token=current_user.get_id()
-            )
+            auth.change_password(current_user, form.changes(), keep_token=current_user.get_id())
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
@@ -248,7 +246,7 @@ def change_email():
     form = ChangeEmailForm(prefix="em")
     if form.validate_on_submit():
         try:
-            new_email = auth.request_email_change(current_user, form.new_email.data, form.password.data)
+            new_email = auth.request_email_change(current_user, form.changes())
         except ServiceError as exc:
             apply_errors(form, exc)
         else:
