@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -64,3 +65,35 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=True)
+
+
+# --- Pooled connections: pinged only after sitting idle ---------------------------------------
+# ``pool_pre_ping`` costs a round trip on every checkout, i.e. on every request. A connection
+# that went back to the pool a moment ago is as alive as it was then; only one that sat idle
+# (the server restarted, a proxy dropped it) is worth checking before a request trusts it.
+# A failed ping raises DisconnectionError, so the pool throws the connection away and retries
+# with a fresh one, as pre_ping does.
+_CHECKED_IN_AT = "folio_checked_in_at"
+
+
+def ping_after_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Ping ``engine``'s pooled connections at checkout when idle for ``idle_seconds`` or more."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        checked_in = record.info.get(_CHECKED_IN_AT)
+        if checked_in is None or time.monotonic() - checked_in < idle_seconds:
+            return  # a new connection, or one used a moment ago
+        try:
+            if not engine.dialect.do_ping(dbapi_connection):
+                raise sa.exc.DisconnectionError("ping failed")
+        except sa.exc.DisconnectionError:
+            raise
+        except Exception as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(exc)) from exc
+            raise

@@ -65,6 +65,9 @@ def browser(user_agent: str | None) -> str:
 
 
 def register_templating(app: Flask) -> None:
+    from webapp.forms import register_form_helpers
+
+    register_form_helpers(app)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["untilday"] = untilday
     app.jinja_env.filters["browser"] = browser
