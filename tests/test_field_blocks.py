@@ -41,6 +41,49 @@ REFERENCE = """
 {%- endmacro %}
 """
 
+# The error summary macro before it moved to Python (webapp.forms.error_summary_block).
+REFERENCE_SUMMARY = """
+{# A refused form's summary, for the top of that form: how many fields need fixing, each a link
+   to its field (static/js/app.js moves focus there). Rows of a FieldList of FormFields are named
+   by list and position ("Experience 2: Role"). Hidden fields and the CSRF token are left out. #}
+{% macro error_summary(form) -%}
+  {% set problems = [] %}
+  {% for f in form if f.type not in ('CSRFTokenField', 'HiddenField') %}
+    {% if f.type == 'FieldList' %}
+      {% for entry in f %}
+        {% set position = f.label.text ~ ' ' ~ loop.index %}
+        {% if entry.type == 'FormField' %}
+          {% for sub in entry.form if sub.errors %}
+            {% set _ = problems.append((position ~ ': ' ~ sub.label.text, _target_id(sub))) %}
+          {% endfor %}
+        {% elif entry.errors %}
+          {% set _ = problems.append((position, _target_id(entry))) %}
+        {% endif %}
+      {% endfor %}
+    {% elif f.type == 'FormField' %}
+      {% for sub in f.form if sub.errors %}
+        {% set _ = problems.append((f.label.text ~ ': ' ~ sub.label.text, _target_id(sub))) %}
+      {% endfor %}
+    {% elif f.errors %}
+      {% set _ = problems.append((f.label.text, _target_id(f))) %}
+    {% endif %}
+  {% endfor %}
+  {% if problems %}
+  <div class="alert alert-error error-summary" role="alert">
+    <p class="error-summary-title">Please fix {{ problems|length }} field{{ 's' if problems|length != 1 }}</p>
+    <ul>
+      {% for label, target in problems %}<li><a href="#{{ target }}">{{ label }}</a></li>{% endfor %}
+    </ul>
+  </div>
+  {% endif %}
+{%- endmacro %}
+
+{# The element a field's error should lead to: radios have no element with the field's own id. #}
+{% macro _target_id(f) -%}
+  {{ f.id ~ '-0' if f.type == 'RadioField' else f.id }}
+{%- endmacro %}
+"""
+
 TRICKY = 'Zoë "quoted" <b>&amp; \' done'
 
 
@@ -137,3 +180,31 @@ def test_an_idle_pooled_connection_is_pinged_and_a_dead_one_replaced(tmp_path):
         assert conn.connection.dbapi_connection is not first
         assert conn.execute(sa.text("select 1")).scalar() == 1
     assert len(pings) == 1
+
+
+def test_error_summary_matches_the_macro(app):
+    """Rows, subforms, radios and escaping: the Python summary says what the macro said."""
+    from wtforms import FieldList, Form, FormField, RadioField, StringField
+
+    from webapp.forms import choices, error_summary_block
+
+    class Row(Form):
+        title = StringField("Role")
+
+    class Big(Form):
+        name = StringField(TRICKY)
+        size = RadioField("Size", choices=choices([("s", "Small"), ("l", "Large")]))
+        rows = FieldList(FormField(Row), label="Experience", min_entries=3)
+        tags = FieldList(StringField("Tag"), label="Tags", min_entries=2)
+        address = FormField(Row, label="Address")
+
+    with app.test_request_context("/"):
+        form = Big()
+        reference = app.jinja_env.from_string(REFERENCE_SUMMARY).module
+        assert str(error_summary_block(form)) == "" and str(reference.error_summary(form)).strip() == ""
+        for f in (form.name, form.size, form.rows[1].form.title, form.rows[2].form.title, form.tags[0]):
+            f.errors = ["Wrong."]
+        form.address.form.title.errors = ["Wrong."]
+        ours, theirs = str(error_summary_block(form)), str(reference.error_summary(form))
+        assert _normal(ours) == _normal(theirs)
+        assert "Please fix 6 fields" in ours and 'href="#size-0"' in ours and "Experience 3: Role" in ours

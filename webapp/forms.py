@@ -332,10 +332,58 @@ def checkbox_block(f: Field) -> Markup:
     return Markup(html)  # noqa: S704 (every value above is escaped or already Markup)
 
 
+def _target_id(f: Field) -> str:
+    """The element a field's error leads to: radios have no element with the field's own id."""
+    return f"{f.id}-0" if f.type == "RadioField" else f.id
+
+
+def _problems(form: Form) -> list[tuple[str, str]]:
+    """(label, target id) of every field with an error, in page order. Rows of a FieldList of
+    FormFields are named by list and position ("Experience 2: Role"); hidden fields and the
+    CSRF token are left out."""
+    problems = []
+    for f in form:
+        if f.type in ("CSRFTokenField", "HiddenField"):
+            continue
+        if f.type == "FieldList":
+            for index, entry in enumerate(f, start=1):
+                position = f"{f.label.text} {index}"
+                if entry.type == "FormField":
+                    problems += [(f"{position}: {sub.label.text}", _target_id(sub)) for sub in entry.form if sub.errors]
+                elif entry.errors:
+                    problems.append((position, _target_id(entry)))
+        elif f.type == "FormField":
+            problems += [(f"{f.label.text}: {sub.label.text}", _target_id(sub)) for sub in f.form if sub.errors]
+        elif f.errors:
+            problems.append((f.label.text, _target_id(f)))
+    return problems
+
+
+def error_summary_block(form: Form) -> Markup:
+    """A refused form's summary, for the top of that form: how many fields need fixing, each
+    a link to its field (static/js/app.js moves focus there). Nothing when no field has an error."""
+    problems = _problems(form)
+    if not problems:
+        return Markup("")
+    count = len(problems)
+    links = "".join(f'<li><a href="#{escape(target)}">{escape(label)}</a></li>' for label, target in problems)
+    return Markup(  # noqa: S704 (labels and ids are escaped)
+        '<div class="alert alert-error error-summary" role="alert">\n'
+        f'    <p class="error-summary-title">Please fix {count} field{"s" if count != 1 else ""}</p>\n'
+        f"    <ul>\n      {links}\n    </ul>\n"
+        "  </div>"
+    )
+
+
 def register_form_helpers(app: Any) -> None:
-    """``field`` and ``checkbox`` for every template."""
+    """``field``, ``checkbox`` and ``error_summary`` for every template."""
     app.jinja_env.globals.update(
-        field=field_block, checkbox=checkbox_block, field_block=field_block, checkbox_block=checkbox_block
+        field=field_block,
+        checkbox=checkbox_block,
+        error_summary=error_summary_block,
+        field_block=field_block,
+        checkbox_block=checkbox_block,
+        error_summary_block=error_summary_block,
     )
 
 
