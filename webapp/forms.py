@@ -151,6 +151,20 @@ def _rendered_options(key: tuple[tuple[str, str, str | None], ...]) -> tuple[tup
 # compares every field of every form with WTForms' own output).
 
 
+def _esc(value: Any) -> str:
+    """``str(markupsafe.escape(value))``, with a fast path for plain strings (most values): the
+    same five replacements markupsafe makes, without building a Markup object for each."""
+    if type(value) is str:
+        return (
+            value.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    return str(escape(value))
+
+
 def html_params(**kwargs: Any) -> str:
     """``wtforms.widgets.html_params``, without the formatter: same order, escaping and output."""
     parts = []
@@ -159,7 +173,7 @@ def html_params(**kwargs: Any) -> str:
         if value is True:
             parts.append(key)
         elif value is not False:
-            parts.append(f'{key}="{escape(value)}"')
+            parts.append(f'{key}="{_esc(value)}"')
     return " ".join(parts)
 
 
@@ -218,7 +232,7 @@ def _draw_textarea(widget: Any, field: Field, kwargs: dict[str, Any]) -> Markup:
     """``wtforms.widgets.TextArea.__call__``, same output."""
     kwargs.setdefault("id", field.id)
     _validation_attrs(widget, field, kwargs)
-    text = escape(field._value())
+    text = _esc(field._value())
     return Markup(f"<textarea {html_params(name=field.name, **kwargs)}>\r\n{text}</textarea>")  # noqa: S704
 
 
@@ -282,13 +296,13 @@ def _hint_and_error(f: Field, hint: Any) -> tuple[Any, list[str], dict[str, Any]
 
 
 def _hint_html(f: Field, shown: Any) -> str:
-    return f'<p class="hint" id="{escape(f.id)}-hint">{escape(shown)}</p>' if shown else ""
+    return f'<p class="hint" id="{_esc(f.id)}-hint">{_esc(shown)}</p>' if shown else ""
 
 
 def _error_html(f: Field) -> str:
     if not f.errors:
         return ""
-    return f'<p class="error" id="{escape(f.id)}-error">{" ".join(str(escape(e)) for e in f.errors)}</p>'
+    return f'<p class="error" id="{_esc(f.id)}-error">{" ".join(_esc(e) for e in f.errors)}</p>'
 
 
 def field_block(f: Field, class_: str = "", hint: Any = None, **kwargs: Any) -> Markup:
@@ -303,11 +317,11 @@ def field_block(f: Field, class_: str = "", hint: Any = None, **kwargs: Any) -> 
     shown, _, attrs = _hint_and_error(f, hint)
     if f.flags.required:
         attrs["required"] = True
-    extra = str(escape(class_)) if class_ else ""
+    extra = _esc(class_) if class_ else ""
     classes = " ".join(c for c in ("field", extra, "has-error" if f.errors else "") if c)
     html = (
         f'<div class="{classes}">\n'
-        f'    <label class="label" for="{escape(f.id)}">{escape(f.label.text)}</label>\n'
+        f'    <label class="label" for="{_esc(f.id)}">{_esc(f.label.text)}</label>\n'
         f"    {f(**attrs)}\n"
         + "".join(f"    {part}\n" for part in (_hint_html(f, shown), _error_html(f)) if part)
         + "  </div>"
@@ -324,7 +338,7 @@ def checkbox_block(f: Field) -> Markup:
         f'<div class="{classes}">\n'
         f"    {f(**attrs)}\n"
         "    <div>\n"
-        f'      <label for="{escape(f.id)}">{escape(f.label.text)}</label>\n'
+        f'      <label for="{_esc(f.id)}">{_esc(f.label.text)}</label>\n'
         f"{inner}"
         "    </div>\n"
         "  </div>"
@@ -366,7 +380,7 @@ def error_summary_block(form: Form) -> Markup:
     if not problems:
         return Markup("")
     count = len(problems)
-    links = "".join(f'<li><a href="#{escape(target)}">{escape(label)}</a></li>' for label, target in problems)
+    links = "".join(f'<li><a href="#{_esc(target)}">{_esc(label)}</a></li>' for label, target in problems)
     return Markup(  # noqa: S704 (labels and ids are escaped)
         '<div class="alert alert-error error-summary" role="alert">\n'
         f'    <p class="error-summary-title">Please fix {count} field{"s" if count != 1 else ""}</p>\n'
