@@ -99,7 +99,7 @@ class CachedSelect(widgets.Select):
         if selected is not None:
             parts[selected] = parts[selected].replace("<option ", "<option selected ", 1)
         # Safe: html_params escapes the attributes and _rendered_options escaped every option.
-        select = f"<select {widgets.html_params(name=field.name, **kwargs)}>{''.join(parts)}</select>"
+        select = f"<select {html_params(name=field.name, **kwargs)}>{''.join(parts)}</select>"
         return Markup(select)  # noqa: S704
 
 
