@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "folio-demo-2026!"  # webapp/cli.py's seed-demo
 CONNECTIONS = 16
+# One browser: the sign-in and the load send the same User-Agent, as a member's browser does.
+# (Flask-Login's session protection ties the session to it; a replayed cookie from "another
+# browser" would be marked not fresh and rewritten on every request, which no member causes.)
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) folio-bench/1"
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ def _cookie(response, name: str) -> str:
 def sign_in(base: str) -> tuple[str, str]:
     """A real sign-in over HTTP: the session cookie header and a CSRF token for API writes."""
     opener = urllib.request.build_opener(_NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(base + "/auth/login")
     cookie = _cookie(page, "folio_session")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.read().decode()).group(1)
@@ -147,6 +152,10 @@ def sign_in(base: str) -> tuple[str, str]:
     csrf = re.search(r'"X-CSRFToken": "([^"]+)"', settings.read().decode().replace("&#34;", '"')).group(1)
     if any(h.startswith("folio_session=") for h in settings.headers.get_all("Set-Cookie") or []):
         cookie = _cookie(settings, "folio_session")  # the session now holds the CSRF secret
+    # wrk replays this cookie as it is: a browser's next request would not get a new one either.
+    again = opener.open(urllib.request.Request(base + "/settings", headers={"Cookie": cookie}))
+    if any(h.startswith("folio_session=") for h in again.headers.get_all("Set-Cookie") or []):
+        raise RuntimeError("the session cookie changes on every request: the load would not be one browser")
     return cookie, csrf
 
 
@@ -160,14 +169,14 @@ def create_api_key(base: str, cookie: str, csrf: str) -> str:
     request = urllib.request.Request(
         base + "/api/v1/api-keys",
         data=body,
-        headers={"Cookie": cookie, "X-CSRFToken": csrf, "Content-Type": "application/json"},
+        headers={"Cookie": cookie, "X-CSRFToken": csrf, "Content-Type": "application/json", "User-Agent": USER_AGENT},
     )
     return json.loads(urllib.request.urlopen(request).read())["data"]["key"]
 
 
 def wrk(url: str, duration: int, headers: dict[str, str]) -> dict[str, float]:
     argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
-    for name, value in headers.items():
+    for name, value in {"User-Agent": USER_AGENT, **headers}.items():
         argv[1:1] = ["-H", f"{name}: {value}"]
     if shutil.which("taskset"):
         argv = ["taskset", "-c", "1", *argv]

@@ -66,9 +66,11 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from webapp.extensions import csrf, db, limiter, login_manager, migrate
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate, ping_after_idle
 
     db.init_app(app)
+    with app.app_context():
+        ping_after_idle(db.engine, app.config["POOL_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)

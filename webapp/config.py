@@ -41,7 +41,10 @@ class Config:
     ENV_NAME = os.environ.get("FOLIO_ENV", "production")
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No ping on every checkout (a round trip per request): ``webapp.extensions`` pings only a
+    # connection that sat idle in the pool long enough for the server or a proxy to have closed it.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
+    POOL_PING_AFTER_IDLE_SECONDS = float(os.environ.get("POOL_PING_AFTER_IDLE_SECONDS", "10"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "folio")
     # Links in mails are built from BASE_URL, never from the request's Host header.
@@ -75,7 +78,13 @@ class Config:
     RESET_TOKEN_MAX_AGE = int(timedelta(hours=1).total_seconds())
 
     # Rate limits (Flask-Limiter syntax).
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    # On Redis, through ``webapp.extensions.OneTripRedisStorage`` (``folio+redis://``): one
+    # round trip per limited request instead of three.
+    RATELIMIT_STORAGE_URI = (
+        os.environ.get("RATELIMIT_STORAGE_URI")
+        or (f"folio+{REDIS_URL}" if REDIS_URL and REDIS_URL.startswith(("redis://", "rediss://")) else REDIS_URL)
+        or "memory://"
+    )
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
     # Wrong passwords for one account from one client (its known-device cookie, else its

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.storage import RedisStorage
 from sqlalchemy.orm import DeclarativeBase, registry
 
 from webapp.security import client_ip
@@ -59,8 +62,106 @@ class Base(DeclarativeBase):
     )
 
 
+class OneTripRedisStorage(RedisStorage):
+    """Flask-Limiter's Redis storage, one round trip per limit hit instead of three.
+
+    With headers on, Flask-Limiter follows each hit (an INCR script) with a GET and a TTL of
+    the same key, to fill ``X-RateLimit-Remaining`` and ``-Reset``: three round trips per API
+    call. Here the script returns the count and the TTL together, and the request remembers
+    them (in ``g``), so the two reads that follow in the same request need no trip. Reads of a
+    key this request did not hit go to Redis as before. Used for ``folio+redis://`` URIs
+    (``RATELIMIT_STORAGE_URI`` defaults to ``REDIS_URL`` with that prefix)."""
+
+    STORAGE_SCHEME = ["folio+redis", "folio+rediss"]
+    SCRIPT_INCR_EXPIRE_TTL = """
+local current = redis.call("incrby", KEYS[1], tonumber(ARGV[2]))
+if tonumber(current) == tonumber(ARGV[2]) then
+    redis.call("expire", KEYS[1], ARGV[1])
+end
+return {current, redis.call("ttl", KEYS[1])}
+"""
+    _MEMO = "limits_hit_this_request"
+
+    def __init__(self, uri: str, **options) -> None:
+        super().__init__(uri.removeprefix("folio+"), **options)
+
+    def initialize_storage(self, uri: str) -> None:
+        super().initialize_storage(uri)
+        self.lua_incr_expire_ttl = self.get_connection().register_script(self.SCRIPT_INCR_EXPIRE_TTL)
+
+    def _memo(self) -> dict[str, tuple[int, float]] | None:
+        if not has_app_context():
+            return None
+        if self._MEMO not in g:
+            setattr(g, self._MEMO, {})
+        return getattr(g, self._MEMO)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        current, ttl = self.lua_incr_expire_ttl([self.prefixed_key(key)], [expiry, amount])
+        memo = self._memo()
+        if memo is not None:
+            memo[key] = (int(current), max(int(ttl), 0) + time.time())
+        return int(current)
+
+    def get(self, key: str) -> int:
+        memo = self._memo()
+        if memo is not None and key in memo:
+            return memo[key][0]
+        return super().get(key)
+
+    def get_expiry(self, key: str) -> float:
+        memo = self._memo()
+        if memo is not None and key in memo:
+            return memo[key][1]
+        return super().get_expiry(key)
+
+    def clear(self, key: str) -> None:
+        memo = self._memo()
+        if memo is not None:
+            memo.pop(key, None)
+        super().clear(key)
+
+    def reset(self) -> int | None:
+        memo = self._memo()
+        if memo is not None:
+            memo.clear()
+        return super().reset()
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=True)
+
+
+# --- Pooled connections: pinged only after sitting idle ---------------------------------------
+# ``pool_pre_ping`` costs a round trip on every checkout, i.e. on every request. A connection
+# that went back to the pool a moment ago is as alive as it was then; only one that sat idle
+# (the server restarted, a proxy dropped it) is worth checking before a request trusts it.
+# A failed ping raises DisconnectionError, so the pool throws the connection away and retries
+# with a fresh one, as pre_ping does.
+_CHECKED_IN_AT = "folio_checked_in_at"
+
+
+def ping_after_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Ping ``engine``'s pooled connections at checkout when idle for ``idle_seconds`` or more."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        checked_in = record.info.get(_CHECKED_IN_AT)
+        if checked_in is None or time.monotonic() - checked_in < idle_seconds:
+            return  # a new connection, or one used a moment ago
+        try:
+            if not engine.dialect.do_ping(dbapi_connection):
+                raise sa.exc.DisconnectionError("ping failed")
+        except sa.exc.DisconnectionError:
+            raise
+        except Exception as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(exc)) from exc
+            raise

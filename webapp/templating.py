@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from user_agents import parse as parse_user_agent
@@ -64,7 +64,40 @@ def browser(user_agent: str | None) -> str:
     return f"{family} on {system}" if system else family
 
 
+# Pages build the same links on every request (the navigation, the forms' actions, static
+# files): about thirty ``url_for`` calls a page, each a walk through Werkzeug's URL map. Folio
+# registers no ``url_defaults`` hooks, so a link depends only on its arguments and the app's
+# mount point; it is built once per process (per app) and reused. External URLs and the rare
+# ``_anchor``, ``_method`` … arguments are built every time, as are arguments that cannot be a key.
+_LINKS_MAX = 4096
+
+
+def cached_url_for(endpoint: str, **values) -> str:
+    """``url_for`` for templates, remembered per app and process (see above)."""
+    if any(name.startswith("_") for name in values) or not has_request_context():
+        return url_for(endpoint, **values)
+    links = current_app.extensions.setdefault("folio_links", {})
+    # A relative endpoint (".index") means the current blueprint's.
+    blueprint = request.blueprint if endpoint.startswith(".") else None
+    try:
+        key = (request.script_root, blueprint, endpoint, *sorted(values.items()))
+        return links[key]
+    except TypeError:  # an argument that cannot be a key
+        return url_for(endpoint, **values)
+    except KeyError:
+        pass
+    link = url_for(endpoint, **values)
+    if len(links) >= _LINKS_MAX:
+        links.clear()
+    links[key] = link
+    return link
+
+
 def register_templating(app: Flask) -> None:
+    from webapp.forms import register_form_helpers
+
+    register_form_helpers(app)
+    app.jinja_env.globals["url_for"] = cached_url_for
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["untilday"] = untilday
     app.jinja_env.filters["browser"] = browser

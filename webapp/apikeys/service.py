@@ -212,15 +212,18 @@ def revoke_all(user: User) -> int:
     return count
 
 
+# The owner (with profile, settings and role) comes in the same query as the key: one round
+# trip per API call instead of two. Built once per process, not on every call.
+_AUTHENTICATE = (
+    sa.select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == sa.bindparam("key_hash"))
+)
+
+
 def authenticate(secret: str) -> tuple[ApiKey, User]:
     """The active key behind ``secret`` and its owner; malformed keys are refused without a query."""
     if not keys.looks_valid(secret):
         raise Unauthorized("The API key is malformed.", code="unauthorized")
-    # The owner (with profile, settings and role) comes in the same query: one round trip per
-    # API call instead of two.
-    found = db.session.execute(
-        sa.select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == keys.digest(secret))
-    ).first()
+    found = db.session.execute(_AUTHENTICATE, {"key_hash": keys.digest(secret)}).first()
     if found is None:
         raise Unauthorized("The API key is not valid.", code="unauthorized")
     key, owner = found

@@ -56,14 +56,17 @@ def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None) -> 
     now = time.time()
     connection = redis_connection()
     if connection is not None:
-        pipe = connection.pipeline()
+        # One round trip: the counts and the claim of the next flush travel in one pipeline
+        # (no MULTI: each command is atomic on its own, and none depends on another).
+        interval = max(1, int(current_app.config["USAGE_FLUSH_SECONDS"]))
+        pipe = connection.pipeline(transaction=False)
         pipe.hincrby(CALLS_HASH, day_field, 1)
         if api_key_id:
             pipe.hincrby(KEY_USES_HASH, str(api_key_id), 1)
             pipe.hset(KEY_LAST_HASH, str(api_key_id), now)
-        pipe.execute()
-        interval = max(1, int(current_app.config["USAGE_FLUSH_SECONDS"]))
-        if current_app.config["USAGE_FLUSH_SECONDS"] == 0 or connection.set(FLUSH_LOCK, 1, nx=True, ex=interval):
+        pipe.set(FLUSH_LOCK, 1, nx=True, ex=interval)
+        claimed_flush = pipe.execute()[-1]
+        if current_app.config["USAGE_FLUSH_SECONDS"] == 0 or claimed_flush:
             # A refused call counts too: the flush is queued whether or not the request commits.
             unit_of_work.record_anyway(enqueue, flush)
         return
