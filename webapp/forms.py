@@ -147,7 +147,7 @@ def _rendered_options(key: tuple[tuple[str, str, str | None], ...]) -> tuple[tup
 # --- Field rendering -------------------------------------------------------------------------
 # WTForms draws each attribute through ``Markup.format`` (string.Formatter in pure Python); on
 # the profile page that was two thirds of the time. The same attributes, sorted and escaped the
-# same way, are drawn here with plain f-strings; the HTML is identical (tests/test_forms.py
+# same way, are drawn here with plain f-strings; the HTML is identical (tests/platform/test_forms.py
 # compares every field of every form with WTForms' own output).
 
 

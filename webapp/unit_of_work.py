@@ -20,7 +20,7 @@ Two kinds of work follow the transaction instead of running inside it:
   (ids, text), as a job's are, since the rollback expires ORM objects. Outside a unit of work
   (a shell, a test calling a service) it runs at once.
 
-Only this module commits (``tests/test_unit_of_work.py`` checks the source).
+Only this module commits (``tests/platform/test_unit_of_work.py`` checks the source).
 """
 
 from __future__ import annotations
