@@ -131,15 +131,17 @@ def Text(  # noqa: N802
     return rule(text(max_length, required=required, missing=missing), schema)
 
 
-def secret(max_length: int, *, missing: str = REQUIRED) -> Callable[[Any], str]:
-    """A password or token exactly as sent: never trimmed, since every character counts."""
+def secret(max_length: int | None, *, missing: str = REQUIRED) -> Callable[[Any], str]:
+    """A password or token exactly as sent: never trimmed, since every character counts.
+    ``max_length`` None leaves the length to a rule that judges the value with its own words
+    (a new password's strength)."""
 
     def clean(value: Any) -> str:
         if value is not None and not isinstance(value, str):
             raise ValueError("Must be text.")
         if not value:
             raise ValueError(missing)
-        if len(value) > max_length:
+        if max_length is not None and len(value) > max_length:
             raise ValueError(f"At most {max_length} characters.")
         return value
 

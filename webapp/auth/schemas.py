@@ -11,18 +11,10 @@ from webapp.auth import passwords
 from webapp.auth.models import User
 from webapp.contracts import Contract, OptionalTimestamp, Reply, Timestamp
 
-
-def _password(value: Any) -> str:
-    """A new password as typed; its strength is judged with the rest (``SignUp.problems``)."""
-    if value is not None and not isinstance(value, str):
-        raise ValueError("Must be text.")
-    if not value:
-        raise ValueError(passwords.MISSING)
-    return value
-
-
+# A new password and its repetition are taken as typed; the strength rule (with its own words
+# for the length) and the comparison run with the rest (``strength_problems``).
 NewPassword = rules.rule(
-    _password,
+    rules.secret(None, missing=passwords.MISSING),
     {
         "type": "string",
         "minLength": passwords.MIN_LENGTH,
@@ -32,16 +24,10 @@ NewPassword = rules.rule(
 )
 
 
-def _repetition(value: Any) -> str:
-    """The password typed again: only its presence here; ``SignUp.problems`` compares the two."""
-    if value is not None and not isinstance(value, str):
-        raise ValueError("Must be text.")
-    if not value:
-        raise ValueError(passwords.REPEAT)
-    return value
-
-
-Repetition = rules.rule(_repetition, {"type": "string", "description": "The password again, as the page asks for it"})
+Repetition = rules.rule(
+    rules.secret(None, missing=passwords.REPEAT),
+    {"type": "string", "description": "The password again, as the page asks for it"},
+)
 
 
 class SignUp(Contract):
