@@ -64,8 +64,7 @@ class Contract(BaseModel):
                 cleaned[name] = _field_adapter(cls, name).validate_python(data.get(key), context=context)
             except ValidationError as exc:
                 errors.update(details_of(exc, prefix=key))
-        if cls.model_config.get("extra") == "forbid":
-            errors.update({str(name): ["Unknown field."] for name in data if name not in known})
+        errors.update({str(name): ["Unknown field."] for name in data if name not in known})
         for name, messages in cls.problems(cleaned, context or {}).items():
             errors.setdefault(name, []).extend(messages)
         return cleaned, errors

@@ -391,14 +391,7 @@ def error_summary_block(form: Form) -> Markup:
 
 def register_form_helpers(app: Any) -> None:
     """``field``, ``checkbox`` and ``error_summary`` for every template."""
-    app.jinja_env.globals.update(
-        field=field_block,
-        checkbox=checkbox_block,
-        error_summary=error_summary_block,
-        field_block=field_block,
-        checkbox_block=checkbox_block,
-        error_summary_block=error_summary_block,
-    )
+    app.jinja_env.globals.update(field=field_block, checkbox=checkbox_block, error_summary=error_summary_block)
 
 
 class FolioForm(FlaskForm):

@@ -37,8 +37,8 @@ class ListQuery(Contract):
     not know is refused like an unknown body field, so a typo (``limt``) is not silently
     ignored."""
 
-    limit: rules.QueryInteger(1, MAX_PAGE_SIZE, description="Defaults to your items-per-page setting") = None
-    offset: rules.QueryInteger(0, MAX_OFFSET, description="How many to skip (0 by default)") = None
+    limit: rules.Integer(1, MAX_PAGE_SIZE, in_query=True, description="Defaults to your items-per-page setting") = None
+    offset: rules.Integer(0, MAX_OFFSET, in_query=True, description="How many to skip (0 by default)") = None
 
     @classmethod
     def read(cls, args: Mapping[str, str]) -> dict[str, Any]:

@@ -42,13 +42,21 @@ URL_RE = re.compile(rf"^{URL}$")
 REQUIRED = "This field is required."
 
 
-def rule(check: Callable[..., Any], schema: dict[str, Any] | Callable[[], dict[str, Any]]) -> Any:
+def rule(
+    check: Callable[..., Any],
+    schema: dict[str, Any] | Callable[[], dict[str, Any]],
+    description: str | None = None,
+) -> Any:
     """A field type: ``check`` validates (it may take the contract's context as a second
-    argument), ``schema`` documents. The one place a rule and its documentation meet.
+    argument), ``schema`` documents, with ``description`` when given. The one place a rule and
+    its documentation meet.
 
     ``schema`` may be a function, called whenever a document is built, for a rule over a
     registry that domains fill as they load (the API's scopes)."""
-    documented = WithJsonSchema(schema) if isinstance(schema, dict) else _LateSchema(schema)
+    if isinstance(schema, dict):
+        documented = WithJsonSchema({**schema, "description": description} if description else schema)
+    else:
+        documented = _LateSchema(schema)
     return Annotated[Any, PlainValidator(check), documented]
 
 
@@ -126,9 +134,7 @@ def Text(  # noqa: N802
         schema.update(minLength=1, pattern=NOT_BLANK)
     else:
         schema = _nullable({**schema, "pattern": NO_NUL})
-    if description:
-        schema["description"] = description
-    return rule(text(max_length, required=required, missing=missing), schema)
+    return rule(text(max_length, required=required, missing=missing), schema, description)
 
 
 def secret(max_length: int | None, *, missing: str = REQUIRED) -> Callable[[Any], str]:
@@ -152,9 +158,7 @@ def Secret(max_length: int, *, missing: str = REQUIRED, min_length: int = 1, des
     """``secret``'s type. ``min_length`` only documents a longer minimum that a service
     checks with its own wording (a new password's strength rule)."""
     schema: dict[str, Any] = {"type": "string", "minLength": min_length, "maxLength": max_length}
-    if description:
-        schema["description"] = description
-    return rule(secret(max_length, missing=missing), schema)
+    return rule(secret(max_length, missing=missing), schema, description)
 
 
 EMAIL_MISSING = "Enter your email address."
@@ -195,10 +199,7 @@ def choice(options: tuple[str, ...], message: str | None = None) -> Callable[[An
 
 
 def Choice(options: tuple[str, ...], *, message: str | None = None, description: str | None = None) -> Any:  # noqa: N802
-    schema: dict[str, Any] = {"type": "string", "enum": list(options)}
-    if description:
-        schema["description"] = description
-    return rule(choice(options, message), schema)
+    return rule(choice(options, message), {"type": "string", "enum": list(options)}, description)
 
 
 def url(value: Any) -> str | None:
@@ -343,9 +344,7 @@ def Tags(limit: int, each_max: int = 40, *, description: str | None = None) -> A
         "maxItems": limit,
         "items": {"type": "string", "maxLength": each_max, "pattern": NO_NUL},
     }
-    if description:
-        schema["description"] = description
-    return rule(tags(limit, each_max), schema)
+    return rule(tags(limit, each_max), schema, description)
 
 
 def comma_list(value: str | None) -> list[str]:
@@ -440,18 +439,10 @@ def integer(low: int, high: int, *, parse: Callable[[Any], int] = whole_number) 
     return clean
 
 
-def Integer(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
-    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
-    if description:
-        schema["description"] = description
-    return rule(integer(low, high), schema)
-
-
-def QueryInteger(low: int, high: int, *, description: str | None = None) -> Any:  # noqa: N802
-    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
-    if description:
-        schema["description"] = description
-    return rule(integer(low, high, parse=query_number), schema)
+def Integer(low: int, high: int, *, description: str | None = None, in_query: bool = False) -> Any:  # noqa: N802
+    """A whole number in range; ``in_query`` also takes the digits a query string carries."""
+    check = integer(low, high, parse=query_number if in_query else whole_number)
+    return rule(check, {"type": "integer", "minimum": low, "maximum": high}, description)
 
 
 # Money columns are 32-bit integers: PostgreSQL refuses anything above 2,147,483,647, so the rule

@@ -86,7 +86,7 @@ def test_find_field_out_of_range_mapping(form):
     assert find_field(form, "experience.1.title", {"experience": [0, 1]}) is form.experience[1].form.title
 
 
-# --- The error summary macro (templates/_macros/forms.html) --------------------------------
+# --- The error summary, as templates draw it (the global ``error_summary``) ------------------
 
 
 class Choices(Form):
@@ -95,9 +95,7 @@ class Choices(Form):
 
 
 def summary(app, form) -> str:
-    template = app.jinja_env.from_string(
-        '{% from "_macros/forms.html" import error_summary %}{{ error_summary(form) }}'
-    )
+    template = app.jinja_env.from_string("{{ error_summary(form) }}")
     return template.render(form=form)
 
 

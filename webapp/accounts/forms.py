@@ -120,18 +120,21 @@ class ProfileForm(FolioForm):
         """The submitted values as the API takes them: text trimmed, budgets in cents,
         categories as a list, the address in lowercase (people type it capitalized)."""
         data = {name: (field.data or "").strip() for name, field in self._fields.items() if name != "csrf_token"}
-        self.unreadable = {name for name in self.BUDGETS if cents(data[name]) is _UNREADABLE}
-        for name in self.BUDGETS:
-            data[name] = cents(data[name]) if name not in self.unreadable else data[name]
+        for name in set(self.BUDGETS) - self._unreadable_budgets():
+            data[name] = cents(data[name])
         data["categories"] = rules.comma_list(data["categories"])
         data["slug"] = data["slug"].lower()
         return data
 
     def explain(self, error):
         """The service's error in the page's words: a budget is typed in USD here."""
-        for name in getattr(self, "unreadable", ()):
+        for name in self._unreadable_budgets():
             error.details[name] = ["Enter an amount in USD, e.g. 1500 or 1499.99."]
         return error
+
+    def _unreadable_budgets(self) -> set[str]:
+        """The budgets typed as something other than an amount (sent on as typed, refused)."""
+        return {name for name in self.BUDGETS if cents((getattr(self, name).data or "").strip()) is _UNREADABLE}
 
 
 @shaped_by(schemas.ExperienceEntry)
