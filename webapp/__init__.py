@@ -40,7 +40,19 @@ def create_app(config: str | type | None = None) -> Flask:
 # Every domain plugs itself in from its own ``init_app(app)``: its tables, blueprints, scopes,
 # OpenAPI tags, export files, CLI commands, periodic jobs and dashboard cards. The order is the
 # order of the API reference's sections and of the scopes on the key form.
-DOMAINS = ("main", "dashboard", "auth", "accounts", "activity", "apikeys", "usage", "admin", "media", "api")
+DOMAINS = (
+    "main",
+    "dashboard",
+    "auth",
+    "accounts",
+    "activity",
+    "apikeys",
+    "usage",
+    "credits",
+    "admin",
+    "media",
+    "api",
+)
 
 
 def register_domains(app: Flask) -> None:

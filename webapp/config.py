@@ -35,6 +35,15 @@ def database_url(raw: str | None) -> str:
     return url
 
 
+# Packs a member can buy: id -> credits and price (integer cents, in ``Config.CURRENCY``). A
+# module constant as well as a setting: the API's contract lists the pack ids in its document.
+CREDIT_PACKS = {
+    "starter": {"label": "Starter", "credits": 500, "price_cents": 500},
+    "growth": {"label": "Growth", "credits": 2_000, "price_cents": 1_800},
+    "studio": {"label": "Studio", "credits": 10_000, "price_cents": 8_000},
+}
+
+
 class Config:
     """Production-safe defaults; development and testing relax only what they must."""
 
@@ -124,6 +133,24 @@ class Config:
     JWT_ACCESS_TTL = timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15")))
     JWT_REFRESH_TTL = timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30")))
 
+    # Credits and billing (``webapp.credits``): plans, packs and the payment provider, all here.
+    # ``max_monthly_limit`` bounds the monthly spending limit a member may set on their account.
+    PLANS = {
+        "free": {"label": "Free", "max_monthly_limit": 5_000},
+        "pro": {"label": "Pro", "max_monthly_limit": 50_000},
+        "business": {"label": "Business", "max_monthly_limit": 500_000},
+    }
+    CREDIT_PACKS = CREDIT_PACKS
+    CURRENCY = "usd"
+    REFILL_CENTS_PER_CREDIT = 1  # what an auto-refill charges per credit (the Starter pack's rate)
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None  # a local Stripe-speaking server in tests
+    # "stripe" or "demo" (credits at once, no money: development and tests only). Production
+    # sells through Stripe when its key is set, and offers no purchase otherwise.
+    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER") or ("stripe" if STRIPE_SECRET_KEY else None)
+    IDEMPOTENCY_KEY_HOURS = 24  # how long an Idempotency-Key's answer is replayed (as Stripe does)
+
 
 class DevelopmentConfig(Config):
     """Local ``make run``: plain HTTP, a fixed dev key if none is set."""
@@ -132,6 +159,7 @@ class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "dev-only-insecure-key-change-me"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    PAYMENT_PROVIDER = Config.PAYMENT_PROVIDER or "demo"
 
 
 class TestingConfig(Config):
@@ -147,6 +175,7 @@ class TestingConfig(Config):
     BASE_URL = "http://localhost"
     MAIL_USE_TLS = False  # the test SMTP server speaks plain SMTP on a free port
     USAGE_FLUSH_SECONDS = 0  # counts land in the database at once
+    PAYMENT_PROVIDER = "demo"
     ARGON2_FAST = True  # cheap argon2id parameters: the suite hashes hundreds of passwords
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
 

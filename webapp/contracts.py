@@ -13,6 +13,7 @@ Field types come from ``webapp.rules`` (or a domain's own, built with ``rules.ru
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -76,6 +77,13 @@ class Contract(BaseModel):
         if errors:
             raise ValidationFailed(message, details=errors)
         return cleaned
+
+    @classmethod
+    def read_query(cls, args: Mapping[str, str], *, message: str = "Invalid query parameters.") -> dict[str, Any]:
+        """A query string's parameters, cleaned; a known parameter left blank counts as not
+        given, an unknown one is refused (blank or not), so a typo (``limt``) is not ignored."""
+        given = {name: value for name, value in args.items() if value.strip() or name not in cls.model_fields}
+        return cls.clean(given, message=message)
 
     @classmethod
     def inline_schema(cls) -> dict[str, Any]:

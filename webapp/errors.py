@@ -72,6 +72,7 @@ def parse_uuid(value: uuid.UUID | str, not_found_message: str) -> uuid.UUID:
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    402: "payment_required",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

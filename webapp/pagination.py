@@ -42,10 +42,7 @@ class ListQuery(Contract):
 
     @classmethod
     def read(cls, args: Mapping[str, str]) -> dict[str, Any]:
-        """The query string's parameters, cleaned; a known parameter left blank counts as not
-        given (an unknown one is refused, blank or not)."""
-        given = {name: value for name, value in args.items() if value.strip() or name not in cls.model_fields}
-        return cls.clean(given, message="Invalid list parameters.")
+        return cls.read_query(args, message="Invalid list parameters.")
 
 
 class ListMeta(Reply):

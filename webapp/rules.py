@@ -198,8 +198,13 @@ def choice(options: tuple[str, ...], message: str | None = None) -> Callable[[An
     return clean
 
 
-def Choice(options: tuple[str, ...], *, message: str | None = None, description: str | None = None) -> Any:  # noqa: N802
-    return rule(choice(options, message), {"type": "string", "enum": list(options)}, description)
+def Choice(  # noqa: N802
+    options: tuple[str, ...], *, message: str | None = None, description: str | None = None, in_query: bool = False
+) -> Any:
+    """One of ``options``; ``in_query`` documents that a query string may also leave it blank
+    (``?type=``), which ``Contract.read_query`` takes as not given."""
+    documented = [*options, ""] if in_query else list(options)
+    return rule(choice(options, message), {"type": "string", "enum": documented}, description)
 
 
 def url(value: Any) -> str | None:
@@ -394,6 +399,49 @@ def Rows(entry: Any, *, limit: int, section: str) -> Any:  # noqa: N802
         return rows
 
     return rule(clean, {"type": ["array", "null"], "maxItems": limit, "items": entry.inline_schema()})
+
+
+# --- Metadata --------------------------------------------------------------------------------
+
+METADATA_KEYS = 20
+METADATA_KEY_LENGTH = 40
+METADATA_VALUE_LENGTH = 500
+
+
+def metadata(value: Any) -> dict[str, Any] | None:
+    """Stripe-style metadata: a flat object of at most 20 keys whose values are text, numbers or
+    booleans, so that a caller can label a row without storing arbitrary documents in it."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("Must be an object of names and values.")
+    if len(value) > METADATA_KEYS:
+        raise ValueError(f"At most {METADATA_KEYS} keys.")
+    cleaned: dict[str, Any] = {}
+    for key, item in value.items():
+        if not key.strip() or len(key) > METADATA_KEY_LENGTH:
+            raise ValueError(f"Each key must be 1 to {METADATA_KEY_LENGTH} characters.")
+        if isinstance(item, str):
+            if len(item) > METADATA_VALUE_LENGTH or "\x00" in item:
+                raise ValueError(f"“{key}”: text of at most {METADATA_VALUE_LENGTH} characters.")
+        elif not (isinstance(item, bool | int) or (isinstance(item, float) and math.isfinite(item))):
+            raise ValueError(f"“{key}”: only text, numbers and true/false (no lists or objects).")
+        cleaned[key] = item
+    return cleaned
+
+
+Metadata = rule(
+    metadata,
+    {
+        "type": ["object", "null"],
+        "maxProperties": METADATA_KEYS,
+        "propertyNames": {"minLength": 1, "maxLength": METADATA_KEY_LENGTH},
+        "additionalProperties": {
+            "anyOf": [{"type": "string", "maxLength": METADATA_VALUE_LENGTH}, {"type": "number"}, {"type": "boolean"}]
+        },
+        "description": "Your own labels: up to 20 keys with text, number or true/false values",
+    },
+)
 
 
 # --- Numbers and times ----------------------------------------------------------------------

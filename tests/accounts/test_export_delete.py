@@ -93,8 +93,15 @@ def export_files(client) -> dict[str, bytes]:
 
 
 def fill_everything(client, auth, member) -> dict[str, str]:
-    """``fill`` plus an API key, an API sign-in (refresh token) and a day of usage; the secrets."""
+    """``fill`` plus an API key, an API sign-in (refresh token), a day of usage, a purchase and a
+    spend (ledger rows, an idempotency key); the secrets."""
     fill(client, auth)
+    headers = auth.headers()
+    bought = client.post(
+        "/api/v1/credits/purchase", json={"pack": "starter"}, headers={**headers, "Idempotency-Key": "buy-1"}
+    )
+    assert bought.status_code == 201, bought.get_json()
+    assert client.post("/api/v1/credits/spend", json={"amount": 5}, headers=headers).status_code == 200
     _, key_secret = make_key(member, name="Laptop script")
     sign_in = client.post("/api/v1/auth/login", json={"email": member.email, "password": PASSWORD})
     client.get("/api/v1/profile", headers=bearer(key_secret))

@@ -22,11 +22,16 @@ from tests.helpers import (
     registered_operations,
 )
 from webapp.api import scopes
+from webapp.api.ratelimit import PER_IP
+from webapp.credits import payments
+from webapp.credits import service as credits
 from webapp.extensions import db
 
 OPERATIONS = registered_operations()
 AUTHENTICATED = [op for op in OPERATIONS if not op.public]
-PUBLIC_LIMITED = [op for op in OPERATIONS if op.public and op.raw_response is None]  # health, spec: unlimited
+# The credential-free routes on the strict per-address budget (sign-up, sign-in, refresh); health
+# and the document are unlimited, and Stripe's webhook has a budget of its own.
+PUBLIC_LIMITED = [op for op in OPERATIONS if op.public and op.limit is PER_IP]
 WITH_IDS = [op for op in AUTHENTICATED if path_params(op)]
 WITH_BODY = [op for op in OPERATIONS if op.body is not None]
 
@@ -112,12 +117,19 @@ def _foreign_ids(make_user) -> dict[str, str]:
     """For each path parameter, an id that exists but is not the caller's to touch."""
     other = make_user(email="other@example.com")
     other_key, _ = make_key(other, ["profile:read"])
+    other_spend = credits.add(other.id, 50, "bonus", "Welcome", source=credits.Source("grant"))
+    other_purchase = payments.start_purchase(other, {"pack": "starter"})
     gone = make_user(email="gone@example.com")
     gone_id = gone.id
     db.session.delete(gone)
     db.session.commit()
     # Staff may read every member, so for them "not theirs" means a member that no longer exists.
-    return {"key_id": str(other_key.id), "user_id": str(gone_id)}
+    return {
+        "key_id": str(other_key.id),
+        "user_id": str(gone_id),
+        "transaction_id": str(other_spend.id),
+        "purchase_id": str(other_purchase.id),
+    }
 
 
 @pytest.mark.parametrize("op", WITH_IDS, ids=_ids(WITH_IDS))
@@ -168,13 +180,16 @@ def _valid_path(op, admin, make_user) -> str:
     return fill(op.path, **values)
 
 
-def _string_field(schema) -> str:
-    """A property documented as a string, to send a number instead."""
-    for name, prop in schema.get("properties", {}).items():
-        kind = prop.get("type")
-        if kind == "string" or (isinstance(kind, list) and "string" in kind):
-            return name
-    pytest.fail("the body schema has no string property to malform")
+def _field_to_malform(schema) -> tuple[str, object]:
+    """A property and a value of the wrong type for it: a number for a string, else text for a
+    number or a boolean."""
+    wrong = {"string": 12345, "integer": "many", "boolean": "yes"}
+    for kind in wrong:
+        for name, prop in schema.get("properties", {}).items():
+            types = prop.get("type")
+            if kind == types or (isinstance(types, list) and kind in types):
+                return name, wrong[kind]
+    pytest.fail("the body schema has no property to malform")
 
 
 @pytest.mark.parametrize("op", WITH_BODY, ids=_ids(WITH_BODY))
@@ -196,8 +211,8 @@ def test_malformed_body_is_422_with_details(client, admin, make_user, op):
     )
     assert assert_json_error(not_json, 422, "validation_failed")["details"]
 
-    field = _string_field(op.body_schema)
-    wrong_type = client.open(path, method=op.method, json={field: 12345}, headers=headers)
+    field, value = _field_to_malform(op.body_schema)
+    wrong_type = client.open(path, method=op.method, json={field: value}, headers=headers)
     error = assert_json_error(wrong_type, 422, "validation_failed")
     assert field in error["details"], error
     assert _snapshot() == before

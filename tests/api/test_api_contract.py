@@ -21,6 +21,7 @@ from tests.helpers import (
     registered_operations,
     table_counts,
 )
+from webapp.credits import service as credits
 from webapp.extensions import db
 
 OPERATIONS = registered_operations()
@@ -168,6 +169,9 @@ VALID_BODIES = {
     "PATCH /api/v1/api-keys/<key_id>": {},
     "PATCH /api/v1/profile": {},
     "PATCH /api/v1/settings": {},
+    "PATCH /api/v1/credits/auto-refill": {},
+    "POST /api/v1/credits/spend": {},
+    "POST /api/v1/tokens/add": {},
 }
 
 
@@ -189,6 +193,9 @@ def _integer_caller(client, admin, make_user, op, name):
         pytest.fail(f"add a valid body for {op_id(op)} to VALID_BODIES")
     _, secret = make_key(admin)
     path = _real_path(op, admin, make_user)
+    if op_id(op) == "POST /api/v1/credits/spend":  # a spend needs credits to spend
+        credits.add(admin.id, 10_000, "bonus", "To spend", source=credits.Source("grant"))
+        db.session.commit()
 
     def call(value):
         body = {**VALID_BODIES[op_id(op)], name: value}
@@ -196,6 +203,9 @@ def _integer_caller(client, admin, make_user, op, name):
 
     return call
 
+
+# Where the answer shows the number another way: a spend answers its ledger row (amount < 0).
+ANSWERED_AS = {"POST /api/v1/credits/spend": lambda data: -data["amount"]}
 
 NOT_WHOLE = [1.9, 5.5, 0.5, True, False, "1.9", "7.0", "1e2", "1_000", " ", [5], {"n": 5}]
 
@@ -224,7 +234,7 @@ def test_integer_fields_take_whole_numbers_written_as_floats(client, admin, make
     for sent in (value, float(value)):
         response = call(sent)
         assert response.status_code == op.status, response.get_json()
-        answered = response.get_json()["data"][name]
+        answered = ANSWERED_AS.get(op_id(op), lambda data: data[name])(response.get_json()["data"])
         assert answered == value and type(answered) is int, (sent, answered)
     assert list(assert_json_error(call(str(value)), 422, "validation_failed")["details"]) == [name]
 
@@ -374,11 +384,15 @@ def test_every_api_path_has_methods_it_does_not_offer():
     assert ("/api/v1/profile", "PUT") in NOT_OFFERED and ("/api/v1/auth/login", "GET") in NOT_OFFERED
 
 
+NOWHERE = "00000000-0000-0000-0000-000000000000"
+ANY_IDS = {"key_id": NOWHERE, "user_id": "1", "transaction_id": NOWHERE, "purchase_id": NOWHERE}
+
+
 def test_a_method_a_route_does_not_offer_is_405_not_csrf(client, auth, make_user):
     offered = _offered()
     for caller, headers in _callers(client, auth, make_user):
         for path, method in NOT_OFFERED:
-            url = fill(path, key_id="00000000-0000-0000-0000-000000000000", user_id="1")
+            url = fill(path, **ANY_IDS)
             response = client.open(url, method=method, json={}, headers=headers)
             assert_json_error(response, 405, "method_not_allowed")
             assert set(response.headers["Allow"].split(", ")) >= offered[path], (caller, method, path)
@@ -397,7 +411,7 @@ def test_session_writes_to_real_api_routes_still_need_the_token(client, member, 
     for op in WRITES:
         if op.public:
             continue
-        path = fill(op.path, key_id="00000000-0000-0000-0000-000000000000", user_id="1")
+        path = fill(op.path, **ANY_IDS)
         response = client.open(path, method=op.method, json={}, headers={})
         assert_json_error(response, 400, "csrf_failed")
 

@@ -14,7 +14,7 @@ from webapp.timeutil import utcnow
 from webapp.usage.models import UsageMetric
 
 HX = {"HX-Request": "true"}
-CARDS = ("getting-started", "security", "api-usage")
+CARDS = ("getting-started", "security", "credits", "api-usage")
 
 
 def card(client, card_id: str) -> str:

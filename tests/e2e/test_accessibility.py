@@ -133,16 +133,31 @@ def test_member_pages(new_context, axe_source, width, theme):
         ("security", "/settings/security"),
         ("delete account", "/account/delete"),
         ("API keys", "/settings/api-keys"),
+        ("credits", "/credits"),
         ("not found (signed in)", "/no-such-page"),
     ]:
         page.goto(path)
         audit.check(name)
+
+    # Credits: a pack bought, the chart drawn, the ledger filled, auto-refill refused inline.
+    page.goto("/credits")
+    page.click("button[aria-label^='Buy the Starter']")
+    page.wait_for_selector("#ledger tbody tr")
+    page.click("#history a.segment:has-text('7 days')")
+    page.wait_for_selector("#history a.segment.is-current:has-text('7 days')")
+    audit.check("credits with a purchase")
+    page.check("#auto_refill_enabled")
+    page.fill("#refill_amount", "999999")
+    page.click("#auto-refill button[type=submit]")
+    page.wait_for_selector("#auto-refill .field.has-error")
+    audit.check("credits with errors")
 
     # The dashboard once every card has loaded its body.
     page.goto("/dashboard")
     page.wait_for_selector("#card-getting-started .checklist, #card-getting-started .empty")
     page.wait_for_selector("#card-security .status-list")
     page.wait_for_selector("#card-api-usage .stats")
+    page.wait_for_selector("#card-credits .stats")
     audit.check("dashboard")
 
     # The account menu and, on a phone, the navigation drawer, opened.
@@ -196,7 +211,11 @@ def test_new_member_pages(new_context, axe_source, width, theme):
     page.wait_for_url("**/dashboard")
     audit.check("profile just after sign-up")
     set_theme(page, theme)
-    for name, path in [("new profile", "/profile"), ("new security", "/settings/security")]:
+    for name, path in [
+        ("new profile", "/profile"),
+        ("new security", "/settings/security"),
+        ("new credits", "/credits"),
+    ]:
         page.goto(path)
         audit.check(name)
     page.goto("/dashboard")

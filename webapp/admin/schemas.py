@@ -51,7 +51,7 @@ class MemberListQuery(ListQuery):
         _sort,
         {
             "type": "string",
-            "enum": list(SORT_ORDERS),
+            "enum": [*SORT_ORDERS, ""],  # blank: the default, as for every query parameter
             "default": "-created_at",
             "description": "created_at, email or last_login; prefix - for descending",
         },

@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, make_response, request
 
+from webapp.api import idempotency
 from webapp.api.auth import authenticate, require_permission, require_scope
 from webapp.api.ratelimit import PER_CALLER, Limit
 from webapp.api.strict_json import InvalidJSON
@@ -51,6 +52,8 @@ class Operation:
     files: dict[str, str] = field(default_factory=dict)  # multipart file parts: name -> description
     query: Any = None  # a Contract whose fields are the query parameters
     errors: tuple[int, ...] = ()  # statuses beyond those every operation of its kind can answer
+    idempotent: bool = False  # takes an Idempotency-Key header (webapp.api.idempotency)
+    limit: Limit | None = None  # its rate-limit policy (webapp.api.ratelimit)
 
     @property
     def body_schema(self) -> dict[str, Any] | None:
@@ -85,6 +88,7 @@ def endpoint(
     permission: str | None = None,
     errors: tuple[int, ...] = (),
     limit: Limit = PER_CALLER,
+    idempotent: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a JSON route (and its documented aliases) on ``bp``.
 
@@ -94,12 +98,18 @@ def endpoint(
     authenticated routes it is evaluated after authentication, so it can depend on the caller.
     ``files`` names the file parts of a multipart body (name -> description); the route then
     reads ``request.files`` and the document describes that body instead of JSON.
+    ``idempotent`` routes honour an ``Idempotency-Key`` header: a repeat replays the first
+    answer and writes nothing (``webapp.api.idempotency``).
     A route's scope and tag are checked once every domain has registered its own
     (``openapi.check_operations``), since a route may use a scope another domain owns.
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        wrapped = _public(view, limit) if public else _authenticated(view, scope, permission, limit)
+        operation = f"{bp.name}.{view.__name__}"
+        if public:
+            wrapped = _public(view, limit)
+        else:
+            wrapped = _authenticated(view, scope, permission, limit, operation if idempotent else None)
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])
         for number, alias in enumerate(aliases):
             bp.add_url_rule(alias, endpoint=f"{view.__name__}_alias{number}", view_func=wrapped, methods=[method])
@@ -108,7 +118,7 @@ def endpoint(
             Operation(
                 method=method,
                 path=prefix + rule,
-                endpoint=f"{bp.name}.{view.__name__}",
+                endpoint=operation,
                 summary=summary,
                 scope=scope,
                 tag=tag,
@@ -122,6 +132,8 @@ def endpoint(
                 public=public,
                 permission=permission,
                 errors=errors,
+                idempotent=idempotent,
+                limit=limit,
             )
         )
         return wrapped
@@ -150,7 +162,7 @@ def _public(view: Callable[..., Any], limit: Limit) -> Callable[..., Any]:
 
 
 def _authenticated(
-    view: Callable[..., Any], scope: str | None, permission: str | None, limit: Limit
+    view: Callable[..., Any], scope: str | None, permission: str | None, limit: Limit, idempotent_as: str | None
 ) -> Callable[..., Any]:
     @wraps(view)
     def checked(*args: Any, **kwargs: Any):
@@ -161,8 +173,13 @@ def _authenticated(
         record_api_call(principal.user.id, principal.api_key_id)
         require_scope(principal, scope)
         require_permission(principal, permission)
-        read_json_body()
-        return view(principal, *args, **kwargs)
+        body = read_json_body()
+        if idempotent_as is None:
+            return view(principal, *args, **kwargs)
+        replay = idempotency.claim(principal.user.id, idempotent_as, body)
+        if replay is not None:
+            return replay
+        return idempotency.remember(view(principal, *args, **kwargs))
 
     # The limit is evaluated inside this wrapper, after authentication, so it can depend on
     # the caller; unauthenticated attempts count against their IP.

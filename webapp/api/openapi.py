@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 
+from webapp.api import idempotency
 from webapp.api import scopes as scope_registry
 from webapp.api.endpoint import OPERATIONS, Operation
 from webapp.contracts import inline_json_schema, json_schema
@@ -34,12 +35,14 @@ ERROR_SCHEMA: dict[str, Any] = {
 ERROR_TEXT = {
     400: "A cookie-authenticated write without its CSRF token (X-CSRFToken)",
     401: "Missing, malformed, expired or revoked credentials",
+    402: "Not enough credits, or past the monthly limit (`insufficient_credits`, `monthly_limit_reached`)",
     403: "Authenticated, but the credential lacks the scope or the role lacks the permission",
     404: "No such resource, or it belongs to someone else",
-    409: "Conflicts with existing data",
+    409: "Conflicts with existing data, or the same Idempotency-Key is still being answered",
     413: "Upload too large",
     422: "The body or query failed validation; `details` names each field",
     429: "Rate limit exceeded; see Retry-After",
+    503: "Not available on this server (for example, no payment provider is set up)",
 }
 
 
@@ -117,6 +120,8 @@ def _operation(op: Operation, components: dict[str, Any], alias_of: str | None =
         statuses.append(422)  # writes: also a JSON body that is not strict JSON, whether or not one is read
     if op.multipart:
         statuses.append(413)
+    if op.idempotent:
+        statuses.append(409)  # the same key while its first request is still being answered
     for status in sorted(set(statuses)):
         responses[str(status)] = _error(status)
     if op.raw_response is not None:  # bare JSON (health, this document), not rate limited
@@ -127,7 +132,7 @@ def _operation(op: Operation, components: dict[str, Any], alias_of: str | None =
         "operationId": op.endpoint.split(".")[-1] + (f"_via_{alias_of}" if alias_of else ""),
         "summary": op.summary,
         "tags": [op.tag],
-        "parameters": params + _query_parameters(op),
+        "parameters": params + _query_parameters(op) + ([idempotency.HEADER_PARAMETER] if op.idempotent else []),
         "responses": responses,
         "security": [] if op.public else [{"bearerAuth": []}, {"sessionCookie": []}],
     }

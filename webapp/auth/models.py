@@ -22,7 +22,7 @@ MEMBER_ROLE = "member"
 DEFAULT_ROLES: dict[str, list[str]] = {
     "member": [],
     "support": ["users:read"],
-    "admin": ["users:read", "users:write", "users:delete", "roles:manage"],
+    "admin": ["users:read", "users:write", "users:delete", "roles:manage", "credits:grant"],
 }
 
 

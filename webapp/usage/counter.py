@@ -134,37 +134,23 @@ def flush() -> None:
     """Write buffered counts to ``usage_metrics`` and ``api_keys`` (also an rq job)."""
     connection = redis_connection()
     calls, key_uses, key_last = _drain_redis(connection) if connection is not None else _local.drain()
-    for field, count in calls.items():
+    # Rows are locked in one order everywhere (keys, then usage days, each sorted), the order a
+    # request's own writes take (a key's first-use claim, then its usage): two flushes, or a
+    # flush and a claim, never wait on each other in a circle.
+    for key_id, count in sorted(key_uses.items()):
+        _add_key_uses(uuid.UUID(key_id), count, key_last.get(key_id))
+    for field, count in sorted(calls.items()):
         user_id, day = field.split(":", 1)
         _add_api_calls(uuid.UUID(user_id), date.fromisoformat(day), count)
-    for key_id, count in key_uses.items():
-        _add_key_uses(uuid.UUID(key_id), count, key_last.get(key_id))
 
 
 def _add_api_calls(user_id: uuid.UUID, day: date, count: int) -> None:
     from webapp.auth.models import User
-    from webapp.usage.models import UsageMetric
+    from webapp.usage.service import add_to_day
 
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(UsageMetric).values(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        metric_date=day,
-        api_calls=count,
-        created_at=utcnow(),
-        last_updated_at=utcnow(),
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["user_id", "metric_date"],
-        set_={"api_calls": UsageMetric.api_calls + count, "last_updated_at": utcnow()},
-    )
     # A member deleted since the call was buffered has no row to count against.
     if db.session.get(User, user_id) is not None:
-        db.session.execute(statement)
+        add_to_day(user_id, day, api_calls=count)
 
 
 def _add_key_uses(key_id: uuid.UUID, count: int, last_used: float | None) -> None:

@@ -33,6 +33,10 @@ class UsageMetric(db.Model):
     message_count: so.Mapped[int] = so.mapped_column(default=0)
     token_count: so.Mapped[int] = so.mapped_column(default=0)
     file_uploads: so.Mapped[int] = so.mapped_column(default=0)
+    # Credits spent and added that day (``webapp.credits``): the charts' daily rollup, so that
+    # no page view sums the ledger.
+    credits_used: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    credits_added: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
 
