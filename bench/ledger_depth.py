@@ -130,7 +130,9 @@ def main() -> int:
             url = f"{base}/api/v1/credits/transactions?limit=20&cursor={cursor}"
             wrk(url, 1, headers)  # warm-up
             results[name] = wrk(url, args.duration, headers)
-            print(f"{name:18} {results[name]['rps']:8.0f} req/s  p50 {results[name]['p50']:6.2f} ms  p99 {results[name]['p99']:6.2f} ms")
+            print(
+                f"{name:18} {results[name]['rps']:8.0f} req/s  p50 {results[name]['p50']:6.2f} ms  p99 {results[name]['p99']:6.2f} ms"
+            )
         shallow, deepest = results.values()
         ratio = deepest["p50"] / shallow["p50"]
         print(f"p50 deep / p50 1k = {ratio:.2f} (target <= {TARGET}): {'ok' if ratio <= TARGET else 'MISSED'}")
