@@ -39,39 +39,43 @@ TARGET = 1.25
 SHALLOW = 1_000
 
 
-def seed_ledger(env: dict[str, str], rows: int) -> None:
-    """``rows`` usage rows for the demo member, one a second going back in time."""
-    script = f"""
+SEED = """
+import sys, uuid
+from datetime import timedelta
 import sqlalchemy as sa
 from webapp import create_app
 from webapp.extensions import db
 from webapp.auth.models import User
+from webapp.credits.models import CreditTransaction
+from webapp.timeutil import utcnow
+rows = int(sys.argv[1])
 app = create_app()
 with app.app_context():
     user_id = db.session.scalar(sa.select(User.id).where(User.email == "demo@example.com"))
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text('''
-            INSERT INTO credit_transactions (id, user_id, type, description, amount, balance_after, status, created_at)
-            SELECT gen_random_uuid(), :user_id, 'usage', 'Bench row ' || n, -1, 0, 'completed',
-                   now() - make_interval(secs => n)
-            FROM generate_series(1, :rows) AS n'''), {{"user_id": user_id, "rows": {rows}}})
+        db.session.execute(sa.text(
+            "INSERT INTO credit_transactions"
+            " (id, user_id, type, description, amount, balance_after, status, created_at)"
+            " SELECT gen_random_uuid(), :user_id, 'usage', 'Bench row ' || n, -1, 0, 'completed',"
+            " now() - make_interval(secs => n) FROM generate_series(1, :rows) AS n"
+        ), {"user_id": user_id, "rows": rows})
     else:
-        import uuid
-        from datetime import timedelta
-        from webapp.credits.models import CreditTransaction
-        from webapp.timeutil import utcnow
         now = utcnow()
-        for start in range(0, {rows}, 50_000):
+        for start in range(0, rows, 50_000):
             db.session.execute(sa.insert(CreditTransaction), [
-                dict(id=uuid.uuid4(), user_id=user_id, type="usage", description=f"Bench row {{n}}", amount=-1,
+                dict(id=uuid.uuid4(), user_id=user_id, type="usage", description=f"Bench row {n}", amount=-1,
                      balance_after=0, status="completed", created_at=now - timedelta(seconds=n))
-                for n in range(start + 1, min(start + 50_000, {rows}) + 1)])
+                for n in range(start + 1, min(start + 50_000, rows) + 1)])
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE credit_transactions"))
         db.session.commit()
 """
-    subprocess.run([str(BIN / "python"), "-c", script], cwd=ROOT, env=env, check=True)
+
+
+def seed_ledger(env: dict[str, str], rows: int) -> None:
+    """``rows`` usage rows for the demo member, one a second going back in time."""
+    subprocess.run([str(BIN / "python"), "-c", SEED, str(rows)], cwd=ROOT, env=env, check=True)
 
 
 def cursor_at(env: dict[str, str], depth: int) -> str:
@@ -130,9 +134,8 @@ def main() -> int:
             url = f"{base}/api/v1/credits/transactions?limit=20&cursor={cursor}"
             wrk(url, 1, headers)  # warm-up
             results[name] = wrk(url, args.duration, headers)
-            print(
-                f"{name:18} {results[name]['rps']:8.0f} req/s  p50 {results[name]['p50']:6.2f} ms  p99 {results[name]['p99']:6.2f} ms"
-            )
+            found = results[name]
+            print(f"{name:18} {found['rps']:8.0f} req/s  p50 {found['p50']:6.2f} ms  p99 {found['p99']:6.2f} ms")
         shallow, deepest = results.values()
         ratio = deepest["p50"] / shallow["p50"]
         print(f"p50 deep / p50 1k = {ratio:.2f} (target <= {TARGET}): {'ok' if ratio <= TARGET else 'MISSED'}")
