@@ -121,6 +121,8 @@ class Config:
 
     # API platform.
     USAGE_FLUSH_SECONDS = int(os.environ.get("USAGE_FLUSH_SECONDS", "30"))
+    # How often sessions' noted uses reach user_sessions.last_seen_at (webapp/auth/last_seen.py).
+    LAST_SEEN_FLUSH_SECONDS = int(os.environ.get("LAST_SEEN_FLUSH_SECONDS", "30"))
     API_LIMIT_PER_MEMBER = os.environ.get("API_LIMIT_PER_MEMBER", "1000 per hour")
     API_LIMIT_ANONYMOUS = os.environ.get("API_LIMIT_ANONYMOUS", "120 per minute")
     API_AUTH_LIMIT = os.environ.get("API_AUTH_LIMIT", "10 per minute")

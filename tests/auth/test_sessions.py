@@ -437,3 +437,68 @@ def test_email_change_guesses_share_the_budget_and_are_logged(app, client, membe
         sa.select(ActivityLog.action).where(ActivityLog.user_id == member.id, ActivityLog.status == "failure")
     ).all()
     assert failures == ["email_change", "email_change"]
+
+
+# --- Last seen: noted, not written, on a GET ---------------------------------------------------
+
+
+def _writes_during(app, action) -> list[str]:
+    """The INSERT, UPDATE and DELETE statements the database received while ``action`` ran."""
+    writes: list[str] = []
+
+    def collect(_conn, _cursor, statement, *_args):
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", collect)
+    return writes
+
+
+def _check_last_seen_is_noted_not_written(app, client, auth, make_user, pages):
+    from webapp.auth import last_seen
+
+    user = make_user()
+    start = utcnow().replace(second=0, microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        auth.login(user.email)
+        traveller.shift(timedelta(minutes=30))
+        writes = _writes_during(app, lambda: [client.get(page) for page in pages])
+        assert writes == []
+        row = db.session.scalar(sa.select(UserSession).where(UserSession.user_id == user.id))
+        assert row.last_seen_at == start  # the row is not written...
+        listed = sessions_table(client)
+        assert (start + timedelta(minutes=30)).strftime("%H:%M") in listed  # ...yet the list is true
+        assert start.strftime("%H:%M") in listed  # signed in at the start
+        last_seen.flush()
+        db.session.expire_all()
+        assert row.last_seen_at == start + timedelta(minutes=30)
+
+
+PAGES = ("/profile", "/settings", "/settings/security", "/settings/api-keys", "/dashboard")
+
+
+def test_a_signed_in_get_writes_nothing_and_the_sessions_list_shows_the_latest_use(app, client, auth, make_user):
+    _check_last_seen_is_noted_not_written(app, client, auth, make_user, PAGES)
+
+
+def test_last_seen_noted_in_redis(app, client, auth, make_user, redis_url, monkeypatch):
+    """As in production: API calls are counted in Redis too, and a worker writes both."""
+    monkeypatch.setitem(app.config, "USAGE_FLUSH_SECONDS", 30)
+    _check_last_seen_is_noted_not_written(app, client, auth, make_user, (*PAGES, "/api/v1/profile"))
+
+
+def test_a_use_noted_but_not_yet_written_keeps_the_session_alive(app, client, auth, make_user, redis_url):
+    """The idle timeout counts from the latest use, even one the row does not hold yet."""
+    user = make_user()
+    with time_machine.travel(utcnow(), tick=True) as traveller:
+        auth.login(user.email)
+        traveller.shift(timedelta(minutes=100))
+        assert signed_in(client)  # noted in Redis; the flush job waits in the queue
+        traveller.shift(timedelta(minutes=100))  # 200 minutes after the row's last_seen_at
+        assert signed_in(client)
+        traveller.shift(timedelta(minutes=121))
+        assert not signed_in(client)

@@ -26,6 +26,7 @@ def init_app(app) -> None:
     )
     app.cli.add_command(cli.purge)
     schedule.every(app, tasks.purge_ended_sign_ins, cron="30 3 * * *")
+    schedule.every(app, tasks.flush_last_seen, seconds=max(30, app.config["LAST_SEEN_FLUSH_SECONDS"]))
     add_card(app, "security", "Security", dashboard.render_card, order=20)
     add_step(
         app,

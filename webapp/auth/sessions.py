@@ -6,20 +6,21 @@ it is revoked, idle for too long, or past its absolute lifetime ("remember me" e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
+from webapp.auth import last_seen
 from webapp.auth.models import User, UserSession
 from webapp.extensions import db
 from webapp.timeutil import utcnow
-
-# Writing last_seen_at on every request would make each page view a row update.
-LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_token(token: str) -> str:
@@ -54,34 +55,50 @@ def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None)
     return token
 
 
-# The member (with profile, settings and role) comes in the same query as the session row:
-# every signed-in page needs both, and this is the one query a page like /settings makes. The
-# statement is built once per process: building it and its cache key on every request was a
-# fifth of the query's cost.
-_RESOLVE = (
-    sa.select(UserSession, User)
-    .join(User, User.id == UserSession.user_id)
-    .where(UserSession.token_hash == sa.bindparam("token_hash"))
-)
+# The member (with profile and settings, which every page's layout shows) comes in the same
+# query as the session's few columns that the checks below need: the one query a page like
+# /settings makes. The role is loaded only by what asks for it (staff routes, /auth/me), and
+# the session row is not made an ORM object, which a page never changes. The statement is
+# built once per process (at first use, once every domain's models are mapped): building it
+# and its cache key on every request was a fifth of the query's cost.
+@functools.cache
+def _resolve_statement() -> sa.Select:
+    return (
+        sa.select(
+            User,
+            UserSession.id,
+            UserSession.remember,
+            UserSession.expires_at,
+            UserSession.last_seen_at,
+            UserSession.revoked_at,
+        )
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == sa.bindparam("token_hash"))
+        .options(so.lazyload(User.role))
+    )
 
 
 def resolve(token: str) -> User | None:
-    """The member behind a live session token, or None; touches ``last_seen_at`` sparingly."""
-    found = db.session.execute(_RESOLVE, {"token_hash": hash_token(token)}).first()
+    """The member behind a live session token, or None.
+
+    Reading only: the use is noted in ``last_seen`` (not written to the row), so a GET makes no
+    database write. A session found past its timeouts is marked revoked, once."""
+    found = db.session.execute(_resolve_statement(), {"token_hash": hash_token(token)}).first()
     if found is None:
         return None
-    row, user = found
-    if row.revoked_at is not None:
+    user, session_id, remember, expires_at, seen, revoked_at = found
+    if revoked_at is not None:
         return None
     now = utcnow()
-    idle, _ = _lifetimes(row.remember)
-    if now >= row.expires_at or now - row.last_seen_at > idle:
-        row.revoked_at = now
+    idle, _ = _lifetimes(remember)
+    if now - seen > idle:
+        seen = last_seen.seen_at(session_id, seen)  # the row may lag its latest uses
+    if now >= expires_at or now - seen > idle:
+        db.session.execute(sa.update(UserSession).where(UserSession.id == session_id).values(revoked_at=now))
         return None
     if not user.is_active or user.is_suspended:
         return None
-    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
-        row.last_seen_at = now
+    last_seen.note(session_id, seen, now)
     user.current_session_token = token
     return user
 
@@ -104,45 +121,76 @@ def revoke_all(user_id: uuid.UUID, *, except_token: str | None = None) -> int:
     revoked too, but the member never counted them as signed in).
     """
     now = utcnow()
-    others = [UserSession.token_hash != hash_token(except_token)] if except_token else []
-    live = db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(*_live(user_id, now), *others))
+    kept = hash_token(except_token) if except_token else None
+    live = sum(1 for session in active(user_id, limit=None) if session.token_hash != kept)
+    others = [UserSession.token_hash != kept] if kept else []
     where = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None), *others]
     db.session.execute(sa.update(UserSession).where(*where).values(revoked_at=now))
     return live or 0
 
 
-def _not_idle(now):
+def _not_idle(now, slack: timedelta = timedelta(0)):
     """SQL for "seen recently enough": a session idle past its timeout is over even before
-    its next request marks it revoked."""
+    its next request marks it revoked. ``slack`` widens the window by how far a row's
+    ``last_seen_at`` may lag the uses noted in ``last_seen``."""
     config = current_app.config
     return sa.or_(
-        sa.and_(UserSession.remember.is_(True), UserSession.last_seen_at >= now - config["REMEMBER_IDLE_TIMEOUT"]),
-        sa.and_(UserSession.remember.is_(False), UserSession.last_seen_at >= now - config["SESSION_IDLE_TIMEOUT"]),
+        sa.and_(
+            UserSession.remember.is_(True), UserSession.last_seen_at >= now - config["REMEMBER_IDLE_TIMEOUT"] - slack
+        ),
+        sa.and_(
+            UserSession.remember.is_(False), UserSession.last_seen_at >= now - config["SESSION_IDLE_TIMEOUT"] - slack
+        ),
     )
 
 
-def _live(user_id: uuid.UUID, now: datetime) -> tuple:
+def _live(user_id: uuid.UUID, now: datetime, slack: timedelta = timedelta(0)) -> tuple:
     """SQL for a member's live sessions: not revoked, expired or idle."""
     return (
         UserSession.user_id == user_id,
         UserSession.revoked_at.is_(None),
         UserSession.expires_at > now,
-        _not_idle(now),
+        _not_idle(now, slack),
     )
 
 
-def active(user_id: uuid.UUID, limit: int = 50) -> list[UserSession]:
+@dataclass(frozen=True)
+class LiveSession:
+    """A live session as the security page lists it; ``last_seen_at`` counts the uses that
+    ``last_seen`` noted but has not written to the row yet."""
+
+    id: uuid.UUID
+    token_hash: str
+    user_agent: str | None
+    ip_address: str | None
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def active(user_id: uuid.UUID, limit: int | None = 50) -> list[LiveSession]:
     """The member's live sessions, most recently seen first."""
-    query = sa.select(UserSession).where(*_live(user_id, utcnow())).order_by(UserSession.last_seen_at.desc())
-    return list(db.session.scalars(query.limit(limit)))
+    now = utcnow()
+    # A row lags its session's uses by up to a minute plus a flush interval, so the query lets
+    # in rows that look idle by that much, and the noted uses decide.
+    slack = last_seen.RESOLUTION + timedelta(seconds=2 * current_app.config["LAST_SEEN_FLUSH_SECONDS"])
+    query = sa.select(UserSession).where(*_live(user_id, now, slack)).order_by(UserSession.last_seen_at.desc())
+    rows = list(db.session.scalars(query.limit(limit)))
+    noted = last_seen.pending(row.id for row in rows)
+    live = []
+    for row in rows:
+        seen = max(row.last_seen_at, noted.get(row.id, row.last_seen_at))
+        idle, _ = _lifetimes(row.remember)
+        if now - seen <= idle:
+            live.append(LiveSession(row.id, row.token_hash, row.user_agent, row.ip_address, row.created_at, seen))
+    return sorted(live, key=lambda session: session.last_seen_at, reverse=True)
 
 
 def active_count(user_id: uuid.UUID) -> int:
     """How many browsers the member is signed in on."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(*_live(user_id, utcnow()))) or 0
+    return len(active(user_id, limit=None))
 
 
-def is_current(row: UserSession, token: str | None) -> bool:
+def is_current(row: LiveSession | UserSession, token: str | None) -> bool:
     return token is not None and row.token_hash == hash_token(token)
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from webapp.auth import access, sessions
+from webapp.auth import access, last_seen, sessions
 from webapp.timeutil import utcnow
 
 
@@ -15,3 +15,8 @@ def purge_ended_sign_ins(days: int | None = None) -> tuple[int, int]:
     (``SIGN_IN_RETENTION_DAYS``); the rows are kept that long so the security page can list them."""
     cutoff = utcnow() - timedelta(days=days if days is not None else current_app.config["SIGN_IN_RETENTION_DAYS"])
     return sessions.purge(cutoff), access.purge(cutoff)
+
+
+def flush_last_seen() -> int:
+    """Write the sessions' noted uses to ``user_sessions.last_seen_at`` (``webapp.auth.last_seen``)."""
+    return last_seen.flush()
