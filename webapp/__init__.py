@@ -78,7 +78,7 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from webapp.extensions import csrf, db, limiter, login_manager, migrate, ping_after_idle
+    from webapp.extensions import csrf, db, limit_in_views_only, limiter, login_manager, migrate, ping_after_idle
 
     db.init_app(app)
     with app.app_context():
@@ -87,6 +87,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    limit_in_views_only(app)  # right after Flask-Limiter, whose before_request it must follow
     _enable_sqlite_foreign_keys(app)
 
 

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import g, has_app_context
+from flask import g, has_app_context, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -128,11 +128,38 @@ return {current, redis.call("ttl", KEYS[1])}
         return super().reset()
 
 
+def limit_in_views_only(app) -> None:
+    """Evaluate rate limits once per request, in the limited view, not also before it.
+
+    Flask-Limiter's ``before_request`` pass looks for default, application and blueprint
+    limits; Folio declares none (every limit is on its route: ``endpoint(limit=...)``, the
+    ``limiter.limit`` decorators, ``webapp.limits``), so that pass found nothing and cost a
+    fifth of an API call's limiting. A request filter (public API) exempts the request until
+    Folio's own ``before_request`` hook, registered after Flask-Limiter's and so run after it,
+    marks it; the decorators then evaluate as before. Configuring a default or application limit
+    would be ignored, so it stops the app instead."""
+    for name in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
+        if app.config.get(name):
+            raise RuntimeError(f"{name} is not supported: put the limit on the routes it is for.")
+
+    @app.before_request
+    def _views_are_limited():
+        request.environ[_LIMITS_IN_VIEW] = True
+
+
+_LIMITS_IN_VIEW = "folio.limits_in_view"
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=True)
+
+
+@limiter.request_filter
+def _before_the_views() -> bool:
+    """Exempt until the request reaches its view (``limit_in_views_only``)."""
+    return _LIMITS_IN_VIEW not in request.environ
 
 
 # --- Pooled connections: pinged only after sitting idle ---------------------------------------

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
-from webapp import limits
+from webapp import fragments, limits
 from webapp.accounts import service as accounts
 from webapp.accounts.forms import (
     AvatarForm,
@@ -52,7 +63,11 @@ def _profile_context(**overrides) -> dict:
 
 
 def _profile_page(status: int = 200, **overrides):
-    return render_template("accounts/profile.html", **_profile_context(**overrides)), status
+    if overrides or get_flashed_messages():  # a refusal or a notice: drawn for this request
+        return render_template("accounts/profile.html", **_profile_context(**overrides)), status
+    depends_on = (current_user.email, current_user.profile)
+    body = fragments.body("accounts/_profile_body.html", depends_on, _profile_context)
+    return render_template("accounts/profile.html", body=body), status
 
 
 def _photo_card(form: AvatarForm, status: int):
@@ -154,10 +169,18 @@ def delete_avatar():
     return hx_redirect(url_for("accounts.profile"))
 
 
+def _settings_context() -> dict:
+    return {"form": SettingsForm(data=accounts.settings_dict(current_user))}
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings():
     """Appearance, workspace, region and privacy; changes apply on the next page."""
+    if request.method == "GET" and not get_flashed_messages():
+        depends_on = (current_user.settings, current_user.profile)
+        body = fragments.body("accounts/_settings_body.html", depends_on, _settings_context)
+        return render_template("accounts/settings.html", body=body)
     form = SettingsForm(data=accounts.settings_dict(current_user) if request.method == "GET" else None)
     if form.validate_on_submit():
         try:

@@ -5,12 +5,14 @@ Every function takes the owner; a key id that belongs to someone else is simply 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from webapp import unit_of_work
@@ -212,21 +214,54 @@ def revoke_all(user: User) -> int:
     return count
 
 
-# The owner (with profile, settings and role) comes in the same query as the key: one round
-# trip per API call instead of two. Built once per process, not on every call.
-_AUTHENTICATE = (
-    sa.select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == sa.bindparam("key_hash"))
-)
+class KeyInUse(NamedTuple):
+    """What an API call needs of the key it presents, read as plain columns: a call never
+    changes its key's row (uses are counted in ``webapp.usage.counter``)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    key_prefix: str
+    last_four: str
+    status: str
+    permissions: list[str]
+    rate_limit: int
+    usage_count: int
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    expiry_notified_at: datetime | None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
+
+    @property
+    def masked(self) -> str:
+        return f"{self.key_prefix}…{self.last_four}"
 
 
-def authenticate(secret: str) -> tuple[ApiKey, User]:
+# The owner (with the profile) comes in the same query as the key's columns: one round trip
+# per API call. Settings and role load only when a route asks for them (a list's page size, a
+# staff permission). Built once per process, at first use (once every model is mapped).
+@functools.cache
+def _authenticate_statement() -> sa.Select:
+    return (
+        sa.select(User, *(getattr(ApiKey, name) for name in KeyInUse._fields))
+        .select_from(ApiKey)
+        .join(User, User.id == ApiKey.user_id)
+        .where(ApiKey.key_hash == sa.bindparam("key_hash"))
+        .options(so.lazyload(User.role), so.lazyload(User.settings))
+    )
+
+
+def authenticate(secret: str) -> tuple[KeyInUse, User]:
     """The active key behind ``secret`` and its owner; malformed keys are refused without a query."""
     if not keys.looks_valid(secret):
         raise Unauthorized("The API key is malformed.", code="unauthorized")
-    found = db.session.execute(_AUTHENTICATE, {"key_hash": keys.digest(secret)}).first()
+    found = db.session.execute(_authenticate_statement(), {"key_hash": keys.digest(secret)}).first()
     if found is None:
         raise Unauthorized("The API key is not valid.", code="unauthorized")
-    key, owner = found
+    owner, *columns = found
+    key = KeyInUse(*columns)
     if key.status != "active":
         raise Unauthorized("This API key is disabled.", code="key_revoked")
     if key.is_expired():
@@ -235,7 +270,7 @@ def authenticate(secret: str) -> tuple[ApiKey, User]:
     return key, owner
 
 
-def _announce(key: ApiKey) -> None:
+def _announce(key: KeyInUse) -> None:
     """First use and coming expiry are told to the owner once each (atomic claims). The claims
     stand even when this call is then refused (a missing scope, a bad body), so a refused first
     call is not announced again by the next one."""

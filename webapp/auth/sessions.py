@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 
 from webapp.auth import last_seen
@@ -55,10 +54,10 @@ def start(user: User, *, remember: bool, ip: str | None, user_agent: str | None)
     return token
 
 
-# The member (with profile and settings, which every page's layout shows) comes in the same
-# query as the session's few columns that the checks below need: the one query a page like
-# /settings makes. The role is loaded only by what asks for it (staff routes, /auth/me), and
-# the session row is not made an ORM object, which a page never changes. The statement is
+# The member (with profile, settings and role: the layout shows the first two, and the key form
+# offers scopes by role) comes in the same query as the session's few columns that the checks
+# below need: the one query a page like /settings makes. The session row is not made an ORM
+# object, which a page never changes. The statement is
 # built once per process (at first use, once every domain's models are mapped): building it
 # and its cache key on every request was a fifth of the query's cost.
 @functools.cache
@@ -74,7 +73,6 @@ def _resolve_statement() -> sa.Select:
         )
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == sa.bindparam("token_hash"))
-        .options(so.lazyload(User.role))
     )
 
 
