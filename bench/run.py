@@ -174,16 +174,44 @@ def create_api_key(base: str, cookie: str, csrf: str) -> str:
     return json.loads(urllib.request.urlopen(request).read())["data"]["key"]
 
 
-def wrk(url: str, duration: int, headers: dict[str, str]) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by the server ``pid`` and its worker processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for one in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def wrk(url: str, duration: int, headers: dict[str, str], server: int | None = None) -> dict[str, float]:
     argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
     for name, value in {"User-Agent": USER_AGENT, **headers}.items():
         argv[1:1] = ["-H", f"{name}: {value}"]
     if shutil.which("taskset"):
         argv = ["taskset", "-c", "1", *argv]
+    before = cpu_seconds(server) if server else 0.0
     output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(server) - before if server else 0.0
     if "Non-2xx or 3xx responses" in output:
         raise RuntimeError(f"{url} answered errors under load:\n{output}")
+    served = int(re.search(r"(\d+) requests in", output).group(1))
     return {
+        # The server's CPU per answer: unlike requests/s, barely moved by other jobs on the machine.
+        "cpu_ms": used * 1000 / served if served else 0.0,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
         "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
@@ -225,25 +253,31 @@ def main() -> int:
             "api_key": {"Authorization": f"Bearer {create_api_key(folio, cookie, csrf)}"},
         }
         wrk(hello + "/", 2, {})  # warm-up
-        baseline = wrk(hello + "/", args.duration, {})
-        results = [{"name": "hello-world", **baseline, "ratio": 1.0}]
-        print(f"{'scenario':36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  target")
-        print(f"{'hello-world':36} {baseline['rps']:9.0f} {baseline['p50']:8.2f} {baseline['p99']:8.2f} {1:7.1%}")
+        baseline = wrk(hello + "/", args.duration, {}, servers[0].pid)
+        results = [{"name": "hello-world", **baseline, "ratio": 1.0, "cpu_ratio": 1.0}]
+        head = f"{'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'CPU ms':>7} {'by CPU':>7}"
+        print(f"{'scenario':36} {head}  target")
+        figures = f"{baseline['rps']:9.0f} {baseline['p50']:8.2f} {baseline['p99']:8.2f} {1:7.1%}"
+        print(f"{'hello-world':36} {figures} {baseline['cpu_ms']:7.2f} {1:7.1%}")
         for scenario in SCENARIOS:
             if args.only and not any(part in scenario.name for part in args.only):
                 continue
             headers = credentials[scenario.credential]
             wrk(folio + scenario.path, 1, headers)  # warm caches and connections
-            measured = wrk(folio + scenario.path, args.duration, headers)
+            measured = wrk(folio + scenario.path, args.duration, headers, servers[1].pid)
             ratio = measured["rps"] / baseline["rps"]
+            cpu_ratio = baseline["cpu_ms"] / measured["cpu_ms"] if measured["cpu_ms"] else 0.0
             verdict = (
                 ""
                 if scenario.target is None
                 else f"≥ {scenario.target:.0%} " + ("ok" if ratio >= scenario.target else "MISSED")
             )
             figures = f"{measured['rps']:9.0f} {measured['p50']:8.2f} {measured['p99']:8.2f} {ratio:7.1%}"
+            figures += f" {measured['cpu_ms']:7.2f} {cpu_ratio:7.1%}"
             print(f"{scenario.name:36} {figures}  {verdict}")
-            results.append({"name": scenario.name, **measured, "ratio": ratio, "target": scenario.target})
+            results.append(
+                {"name": scenario.name, **measured, "ratio": ratio, "cpu_ratio": cpu_ratio, "target": scenario.target}
+            )
         if args.json:
             args.json.write_text(json.dumps({"database": env["DATABASE_URL"], "results": results}, indent=2))
     finally:
