@@ -187,3 +187,12 @@ def test_a_route_with_an_unregistered_tag_stops_the_app(registries):
     app.register_blueprint(bp)
     with pytest.raises(ValueError, match='tag "Nobody\'s" is not registered'):
         check_operations(app)
+
+
+@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"])
+def test_a_default_or_application_limit_stops_the_app(setting):
+    """Limits are evaluated in their routes only (``limit_in_views_only``): an app-wide limit
+    would be skipped, so it is refused at start-up instead of silently ignored."""
+    config = type("AppWideLimit", (TestingConfig,), {setting: "100 per minute"})
+    with pytest.raises(RuntimeError, match=f"{setting} is not supported"):
+        create_app(config)
