@@ -109,7 +109,7 @@ def flush() -> int:
     from webapp.auth.models import UserSession
 
     drained = _drain()
-    for key, stamp in drained.items():
+    for key, stamp in sorted(drained.items()):  # one lock order: two flushes never deadlock
         seen = datetime.fromtimestamp(stamp, tz=UTC)
         db.session.execute(
             sa.update(UserSession)
