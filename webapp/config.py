@@ -135,12 +135,49 @@ class Config:
     JWT_ACCESS_TTL = timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "15")))
     JWT_REFRESH_TTL = timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30")))
 
-    # Credits and billing (``webapp.credits``): plans, packs and the payment provider, all here.
-    # ``max_monthly_limit`` bounds the monthly spending limit a member may set on their account.
+    # Plans, in one place: ``max_monthly_limit`` bounds the monthly credit limit a member may set
+    # (``webapp.credits``); ``limits`` are the daily quotas of ``webapp.usage`` (storage is a
+    # level, not a daily count), copied onto each day's usage row as the limits of that day.
     PLANS = {
-        "free": {"label": "Free", "max_monthly_limit": 5_000},
-        "pro": {"label": "Pro", "max_monthly_limit": 50_000},
-        "business": {"label": "Business", "max_monthly_limit": 500_000},
+        "free": {
+            "label": "Free",
+            "max_monthly_limit": 5_000,
+            "limits": {
+                "api_calls": 10_000,
+                "images_processed": 100,
+                "file_uploads": 50,
+                "message_count": 200,
+                "token_count": 200_000,
+                "storage_used_gb": 1,
+                "bandwidth_used_gb": 10,
+            },
+        },
+        "pro": {
+            "label": "Pro",
+            "max_monthly_limit": 50_000,
+            "limits": {
+                "api_calls": 50_000,
+                "images_processed": 10_000,
+                "file_uploads": 1_000,
+                "message_count": 2_000,
+                "token_count": 2_000_000,
+                "storage_used_gb": 100,
+                "bandwidth_used_gb": 500,
+            },
+        },
+        "business": {
+            "label": "Business",
+            "max_monthly_limit": 500_000,
+            "limits": {
+                "api_calls": 500_000,
+                "images_processed": 100_000,
+                "file_uploads": 10_000,
+                "message_count": 20_000,
+                "token_count": 20_000_000,
+                "storage_used_gb": 1_000,
+                "bandwidth_used_gb": 5_000,
+            },
+        },
     }
     CREDIT_PACKS = CREDIT_PACKS
     CURRENCY = "usd"

@@ -126,7 +126,7 @@ def test_export_holds_keys_tokens_usage_and_the_avatar(client, member, auth, oth
     (day,) = files["usage.json"]
     assert day["user_id"] == str(member.id) and day["api_calls"] >= 1
     # Numeric columns come out exact, as strings, not as floats.
-    assert day["storage_used_gb"] == "0.00" and day["storage_limit_gb"] == "100.00"
+    assert day["storage_used_gb"] == "0.00" and day["storage_limit_gb"] == "1.00"  # the free plan's
 
     db.session.expire_all()
     avatar_key = storage.key_from_url(member.profile.avatar_url)

@@ -134,6 +134,7 @@ def test_member_pages(new_context, axe_source, width, theme):
         ("delete account", "/account/delete"),
         ("API keys", "/settings/api-keys"),
         ("credits", "/credits"),
+        ("usage", "/usage"),
         ("not found (signed in)", "/no-such-page"),
     ]:
         page.goto(path)

@@ -148,7 +148,11 @@ def set_avatar(user: User, data: bytes, *, max_bytes: int) -> str:
     The new file is discarded if the transaction does not commit, and of several uploads at
     once each removes exactly the file it replaced, so only the last one's file stays.
     """
+    from webapp.usage import service as usage
+
+    usage.consume(user.id, "file_uploads")  # the plan's daily uploads, before any work is done
     image = avatars.process(data, max_bytes=max_bytes)
+    usage.add_to_day(user.id, images_processed=1)
     key = f"{avatar_folder(user)}/{uuid.uuid4().hex}.{avatars.EXTENSION}"
     new_url = storage.save(key, image)
     storage.discard_unless_committed(key)

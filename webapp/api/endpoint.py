@@ -170,7 +170,7 @@ def _authenticated(
         if failure is not None:
             raise failure
         principal = g.principal
-        record_api_call(principal.user.id, principal.api_key_id)
+        record_api_call(principal.user.id, principal.api_key_id, principal.user.plan)
         require_scope(principal, scope)
         require_permission(principal, permission)
         body = read_json_body()

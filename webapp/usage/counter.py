@@ -27,6 +27,7 @@ CALLS_HASH = "folio:usage:api_calls"
 KEY_USES_HASH = "folio:usage:key_uses"
 KEY_LAST_HASH = "folio:usage:key_last"
 FLUSH_LOCK = "folio:usage:flush_lock"
+TODAY_PREFIX = "folio:usage:today:"  # + "<member>:<day>": the day's running count, for the quota
 
 
 class _LocalBuffer:
@@ -35,6 +36,7 @@ class _LocalBuffer:
         self.calls: Counter[str] = Counter()
         self.key_uses: Counter[str] = Counter()
         self.key_last: dict[str, float] = {}
+        self.today: Counter[str] = Counter()  # never drained: today's running count, for the quota
         self.last_flush = 0.0
 
     def drain(self):
@@ -44,40 +46,72 @@ class _LocalBuffer:
             self.key_uses.clear()
             self.key_last.clear()
             self.last_flush = time.monotonic()
+            today = utcnow().date().isoformat()
+            for field in [f for f in self.today if not f.endswith(today)]:
+                del self.today[field]  # yesterday's running counts are done with
         return drained
 
 
 _local = _LocalBuffer()
 
 
-def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None) -> None:
-    """Count one authenticated API call for today (and for the key that made it)."""
-    day_field = f"{user_id}:{utcnow().date().isoformat()}"
+def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None, plan: str | None = None) -> None:
+    """Count one authenticated API call for today (and for the key that made it); past the
+    plan's daily quota, 429 ``quota_exceeded`` (the refused call is counted too)."""
+    today = utcnow().date()
+    day_field = f"{user_id}:{today.isoformat()}"
     now = time.time()
     connection = redis_connection()
     if connection is not None:
-        # One round trip: the counts and the claim of the next flush travel in one pipeline
-        # (no MULTI: each command is atomic on its own, and none depends on another).
+        # One round trip: the counts, today's running total and the claim of the next flush
+        # travel in one pipeline (no MULTI: each command is atomic on its own).
         interval = max(1, int(current_app.config["USAGE_FLUSH_SECONDS"]))
         pipe = connection.pipeline(transaction=False)
+        pipe.incr(f"{TODAY_PREFIX}{day_field}")
+        pipe.expire(f"{TODAY_PREFIX}{day_field}", 2 * 86_400)
         pipe.hincrby(CALLS_HASH, day_field, 1)
         if api_key_id:
             pipe.hincrby(KEY_USES_HASH, str(api_key_id), 1)
             pipe.hset(KEY_LAST_HASH, str(api_key_id), now)
         pipe.set(FLUSH_LOCK, 1, nx=True, ex=interval)
-        claimed_flush = pipe.execute()[-1]
+        answers = pipe.execute()
+        calls_today, claimed_flush = answers[0], answers[-1]
         if current_app.config["USAGE_FLUSH_SECONDS"] == 0 or claimed_flush:
             # A refused call counts too: the flush is queued whether or not the request commits.
             unit_of_work.record_anyway(enqueue, flush)
-        return
+    else:
+        with _local.lock:
+            _local.calls[day_field] += 1
+            _local.today[day_field] += 1
+            calls_today = _local.today[day_field]
+            if api_key_id:
+                _local.key_uses[str(api_key_id)] += 1
+                _local.key_last[str(api_key_id)] = now
+            due = time.monotonic() - _local.last_flush >= current_app.config["USAGE_FLUSH_SECONDS"]
+        if due:  # once the request has ended, whichever way: a refused call counts too
+            unit_of_work.record_anyway(flush)
+    _hold_to_quota(user_id, plan, calls_today, today)
+
+
+def _hold_to_quota(user_id: uuid.UUID, plan: str | None, calls_today: int, today: date) -> None:
+    """Warn at 80 % and 100 % of the daily API-call quota, refuse past it. The running total is
+    Redis's (or, without Redis, this process's) count of today's calls."""
+    from webapp.usage.service import plan_limits, raise_over, warn_if_crossed
+
+    limit = plan_limits(plan)["api_calls"]
+    if calls_today > limit:
+        raise_over("api_calls", limit, calls_today - 1, today)
+    warn_if_crossed(user_id, "api_calls", calls_today - 1, calls_today, limit)
+
+
+def pending_calls(user_id: uuid.UUID) -> int:
+    """Today's calls still in the buffer, not yet in ``usage_metrics`` (read without draining)."""
+    day_field = f"{user_id}:{utcnow().date().isoformat()}"
+    connection = redis_connection()
+    if connection is not None:
+        return int(connection.hget(CALLS_HASH, day_field) or 0)
     with _local.lock:
-        _local.calls[day_field] += 1
-        if api_key_id:
-            _local.key_uses[str(api_key_id)] += 1
-            _local.key_last[str(api_key_id)] = now
-        due = time.monotonic() - _local.last_flush >= current_app.config["USAGE_FLUSH_SECONDS"]
-    if due:  # once the request has ended, whichever way: a refused call counts too
-        unit_of_work.record_anyway(flush)
+        return _local.calls.get(day_field, 0)
 
 
 class PendingUse(NamedTuple):

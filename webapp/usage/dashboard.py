@@ -32,6 +32,7 @@ def daily_api_calls(user_id: uuid.UUID, days: int = DAYS) -> list[tuple[date, in
 
 def render_card(member: User) -> str:
     from webapp.apikeys import service as apikeys
+    from webapp.usage.service import standings
 
     history = daily_api_calls(member.id)
     key_count = apikeys.count_keys(member)
@@ -41,5 +42,6 @@ def render_card(member: User) -> str:
         chart=sparkline([count for _, count in history]),
         today=history[-1][1],
         key_count=key_count,
+        standings=[s for s in standings(member, 1) if s.limit is not None],
         flush_seconds=current_app.config["USAGE_FLUSH_SECONDS"],
     )

@@ -29,10 +29,13 @@ class UsageMetric(db.Model):
     api_calls_limit: so.Mapped[int] = so.mapped_column(default=50000)
     bandwidth_used_gb: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
     bandwidth_limit_gb: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(10, 2), default=Decimal("500"))
-    # Seed 003's usage table, unified here.
+    # Seed 003's usage table, unified here, with the day's limits beside them as seed 000's have.
     message_count: so.Mapped[int] = so.mapped_column(default=0)
+    message_limit: so.Mapped[int] = so.mapped_column(default=2000, server_default="2000")
     token_count: so.Mapped[int] = so.mapped_column(default=0)
+    token_limit: so.Mapped[int] = so.mapped_column(default=2_000_000, server_default="2000000")
     file_uploads: so.Mapped[int] = so.mapped_column(default=0)
+    file_uploads_limit: so.Mapped[int] = so.mapped_column(default=1000, server_default="1000")
     # Credits spent and added that day (``webapp.credits``): the charts' daily rollup, so that
     # no page view sums the ledger.
     credits_used: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
