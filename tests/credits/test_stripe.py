@@ -145,10 +145,12 @@ def test_an_expired_checkout_and_an_unknown_event(client, buyer, stripe_api):
     assert client.post(WEBHOOK, data=payload, headers=signature).get_json()["data"]["type"] == "customer.created"
     db.session.expire_all()
     assert db.session.get(CreditPurchase, uuid.UUID(purchase["id"])).status == "expired"
-    # A late "paid" for an expired checkout credits nothing: only pending purchases complete.
+    # Stripe took the money after all (a late "paid"): the member gets the credits, once.
     payload, signature = signed(event("checkout.session.completed", _paid_session(purchase, stripe_api)))
-    client.post(WEBHOOK, data=payload, headers=signature)
-    assert credits.account(user.id).current_balance == 0
+    for _ in range(2):
+        client.post(WEBHOOK, data=payload, headers=signature)
+    db.session.expire_all()
+    assert credits.account(user.id).current_balance == 2000
 
 
 def test_without_a_webhook_secret_the_endpoint_is_not_there(client, stripe_api, app, monkeypatch):
@@ -201,4 +203,75 @@ def test_a_declined_refill_is_recorded_and_told(client, buyer, stripe_api, caplo
     refill = db.session.scalar(sa.select(CreditPurchase).where(CreditPurchase.automatic.is_(True)))
     assert refill.status == "failed" and refill.failure_reason == "Your card was declined."
     assert "Auto-refill failed" in caplog.text
-    assert credits.account(user.id).refill_requested_at is None  # the next low balance tries again
+    assert credits.account(user.id).refill_requested_at is not None  # retried after a pause, not at once
+
+
+def test_a_decline_on_the_checkout_page_then_a_payment_still_credits(client, buyer, stripe_api):
+    """Stripe lets the member try another card in the same session: the decline is not final."""
+    user, headers = buyer
+    purchase = _start(client, headers, "starter")
+    declined = {
+        "id": "pi_checkout_declined",
+        "object": "payment_intent",
+        "status": "requires_payment_method",
+        "metadata": {"purchase_id": purchase["id"]},
+        "last_payment_error": {"message": "Your card was declined."},
+    }
+    for kind, obj in [
+        ("payment_intent.payment_failed", declined),
+        ("checkout.session.completed", _paid_session(purchase, stripe_api)),
+    ]:
+        payload, signature = signed(event(kind, obj))
+        assert client.post(WEBHOOK, data=payload, headers=signature).status_code == 200
+    db.session.expire_all()
+    assert credits.account(user.id).current_balance == 500
+
+
+def test_a_verified_payment_wins_over_an_earlier_failure(app, buyer):
+    from webapp.credits import payments
+
+    user, _ = buyer
+    purchase = CreditPurchase(
+        user_id=user.id, provider="stripe", pack="starter", credits=500, amount_cents=500, currency="usd"
+    )
+    db.session.add(purchase)
+    db.session.flush()
+    assert payments.fail(purchase.id, "Stripe did not answer") is True
+    assert payments.complete(purchase.id) is not None  # the charge had gone through after all
+    assert payments.complete(purchase.id) is None
+    db.session.commit()
+    assert credits.account(user.id).current_balance == 500
+
+
+def test_a_declined_refill_is_not_retried_on_every_spend(client, buyer, stripe_api):
+    user, headers = buyer
+    _saved_card(user, DECLINED_CARD)
+    for amount in (30, 5, 5):  # 90, 85, 80: each under the threshold of 100
+        assert client.post("/api/v1/credits/spend", json={"amount": amount}, headers=headers).status_code == 200
+    assert len(stripe_api.sent("/v1/payment_intents")) == 1  # the claim stays: one charge attempt
+    db.session.expire_all()
+    assert credits.account(user.id).refill_requested_at is not None
+
+
+def test_stripe_unreachable_on_the_page_leaves_no_purchase(client, member, stripe_api, app, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+    token = csrf_token(client, "/credits")
+    response = client.post("/credits/buy", data={"pack": "starter", "csrf_token": token})
+    assert response.status_code == 303
+    assert "Stripe could not start the payment" in client.get("/credits").get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CreditPurchase)) == 0
+
+
+def test_the_demo_provider_is_refused_in_production(monkeypatch):
+    from webapp import create_app
+    from webapp.config import Config
+
+    class Production(Config):
+        ENV_NAME = "production"
+        SECRET_KEY = "x" * 32
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+        PAYMENT_PROVIDER = "demo"
+        RATELIMIT_STORAGE_URI = "memory://"
+
+    with pytest.raises(RuntimeError, match="PAYMENT_PROVIDER=demo"):
+        create_app(Production)

@@ -32,6 +32,8 @@ def init_app(app) -> None:
         },
         staff={CREDITS_GRANT: CREDITS_GRANT},
     )
+    if app.config["ENV_NAME"] == "production" and app.config.get("PAYMENT_PROVIDER") == "demo":
+        raise RuntimeError("PAYMENT_PROVIDER=demo mints credits for free: not in production")
     on_new_member("credits", service.set_up_member)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)

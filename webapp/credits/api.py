@@ -9,6 +9,7 @@ from webapp.api.endpoint import endpoint, json_body, ok
 from webapp.api.ratelimit import Limit
 from webapp.credits import CREDITS_GRANT, CREDITS_PURCHASE, CREDITS_READ, CREDITS_SPEND, payments, schemas, service
 from webapp.pagination import page_size, window
+from webapp.security import client_ip
 
 bp = Blueprint("credits_api", __name__, url_prefix="/api/v1")
 
@@ -185,8 +186,9 @@ def grant(principal):
     return ok(schemas.transaction_json(service.grant(principal.user, json_body())))
 
 
-# Stripe retries for days with back-off; a burst after an outage must not be refused.
-WEBHOOK_LIMIT = Limit("600 per minute", lambda: "stripe", "stripe-webhook")
+# Per sending address, generous: Stripe retries for days with back-off and a burst after an
+# outage must not be refused, while junk from one address cannot use up Stripe's budget.
+WEBHOOK_LIMIT = Limit("600 per minute", lambda: f"stripe-webhook:{client_ip()}", "stripe-webhook")
 
 
 @endpoint(

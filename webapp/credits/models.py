@@ -20,8 +20,6 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 
 TRANSACTION_TYPES = ("purchase", "usage", "refund", "bonus")
-TRANSACTION_STATUSES = ("completed", "pending", "failed")
-PURCHASE_STATUSES = ("pending", "completed", "failed", "expired")
 
 
 class CreditAccount(db.Model):

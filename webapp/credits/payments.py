@@ -115,21 +115,33 @@ def start_purchase(user: Any, data: dict[str, Any]) -> CreditPurchase:
         status="pending",
         created_at=utcnow(),
     )
-    db.session.add(purchase)
-    db.session.flush()
-    chosen_provider.start(purchase, user)
+    # In a savepoint: a provider that refuses to start (Stripe unreachable) leaves no purchase
+    # behind, even where the refusal is shown on a page whose answer commits.
+    with db.session.begin_nested():
+        db.session.add(purchase)
+        db.session.flush()
+        chosen_provider.start(purchase, user)
     return purchase
 
 
 def complete(purchase_id: uuid.UUID, *, reference: str | None = None) -> CreditPurchase | None:
-    """Credit a paid purchase, once: the purchase that moved from pending to completed here, or
-    None when it was completed (or failed) before."""
-    if not _leave_pending(purchase_id, status="completed", completed_at=utcnow()):
+    """Credit a paid purchase, once: the purchase that moved to completed here, or None when it
+    was completed before. A verified payment wins over an earlier failure or expiry (a member who
+    retried with another card on the Checkout page, a charge that went through after a timeout):
+    only ``completed`` is final."""
+    moved = db.session.execute(
+        sa.update(CreditPurchase)
+        .where(CreditPurchase.id == purchase_id, CreditPurchase.status != "completed")
+        .values(status="completed", completed_at=utcnow(), failure_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not moved.rowcount:
         return None
     purchase = db.session.execute(
         sa.select(CreditPurchase).where(CreditPurchase.id == purchase_id).execution_options(populate_existing=True)
     ).scalar_one()
-    what = f"{pack(purchase.pack).label} pack" if purchase.pack else "Auto-refill"
+    label = current_app.config["CREDIT_PACKS"].get(purchase.pack, {}).get("label", purchase.pack)
+    what = f"{label} pack" if purchase.pack else "Auto-refill"  # a pack since retired still credits
     entry = service.add(
         purchase.user_id,
         purchase.credits,
@@ -165,7 +177,7 @@ def expire(purchase_id: uuid.UUID) -> bool:
 
 
 def _leave_pending(purchase_id: uuid.UUID, **values: Any) -> bool:
-    """Move a purchase out of ``pending``, once: whichever of two events comes first wins."""
+    """Move a purchase out of ``pending`` (to failed or expired), once."""
     moved = db.session.execute(
         sa.update(CreditPurchase)
         .where(CreditPurchase.id == purchase_id, CreditPurchase.status == "pending")
@@ -203,21 +215,26 @@ def refilled_this_month(user_id: uuid.UUID) -> int:
 
 def auto_refill(user_id: uuid.UUID) -> CreditPurchase | None:
     """Buy the member's ``refill_amount`` with their saved payment method, if the balance is still
-    under the threshold and this month's refills stay within the monthly limit. Releases the
-    refill claim whatever happens, and tells the member how it went."""
+    under the threshold and this month's refills stay within the monthly limit, and tell the
+    member how it went.
+
+    The claim (``refill_requested_at``) is what keeps this job one at a time, so no row lock is
+    held while the provider is called. It is released when there is nothing to do or the refill
+    is credited; after a decline it stays, so the next spends retry only after
+    ``service.REFILL_RETRY_AFTER`` instead of charging the card on every spend; past the monthly
+    cap it is moved to the month's end, so the member hears about it once."""
     from webapp.auth.models import User
 
-    account = db.session.execute(
-        sa.select(CreditAccount).where(CreditAccount.user_id == user_id).with_for_update()
-    ).scalar_one_or_none()
+    account = db.session.scalar(sa.select(CreditAccount).where(CreditAccount.user_id == user_id))
     user = db.session.get(User, user_id)
     if account is None or user is None:
         return None
-    account.refill_requested_at = None
-    db.session.flush()  # before the balance changes behind the ORM (which expires the row)
     if not account.auto_refill_enabled or account.current_balance >= account.refill_threshold:
+        _release_claim(account)
         return None
     if refilled_this_month(user_id) + account.refill_amount > account.monthly_limit:
+        account.refill_requested_at = service.month_resets_at()  # no new claim before it
+        db.session.flush()
         notify(
             user_id,
             "Auto-refill paused for this month",
@@ -256,4 +273,16 @@ def auto_refill(user_id: uuid.UUID) -> CreditPurchase | None:
             category="billing",
             action_url="/credits",
         )
+        return purchase
+    if db.session.scalar(sa.select(CreditPurchase.status).where(CreditPurchase.id == purchase.id)) == "completed":
+        _release_claim(account)
     return purchase
+
+
+def _release_claim(account: CreditAccount) -> None:
+    db.session.execute(
+        sa.update(CreditAccount)
+        .where(CreditAccount.id == account.id)
+        .values(refill_requested_at=None)
+        .execution_options(synchronize_session=False)
+    )

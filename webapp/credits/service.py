@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from webapp.credits import schemas
@@ -27,6 +26,7 @@ from webapp.extensions import db
 from webapp.timeutil import utcnow
 from webapp.usage.models import UsageMetric
 from webapp.usage.service import add_to_day
+from webapp.usage.service import plan as usage_plan
 
 REFILL_RETRY_AFTER = timedelta(minutes=15)  # a refill claim older than this was lost: try again
 
@@ -262,17 +262,12 @@ def _request_refill(user_id: uuid.UUID) -> None:
 def change_auto_refill(user, data: dict[str, Any]) -> CreditAccount:
     """Save the auto-refill settings and the monthly limit (within the member's plan)."""
     found = account(user.id)
-    plan_limit = plan_for(user)["max_monthly_limit"]
+    plan_limit = usage_plan(user.plan)["max_monthly_limit"]
     changes = schemas.AutoRefillChanges.clean(data, context={"plan_limit": plan_limit, "account": found})
     for name, value in changes.items():
         setattr(found, name, value)
     db.session.flush()
     return found
-
-
-def plan_for(user) -> dict[str, Any]:
-    plans = current_app.config["PLANS"]
-    return plans.get(user.plan) or plans["free"]
 
 
 def transactions(

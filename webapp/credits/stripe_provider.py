@@ -101,9 +101,13 @@ class StripeProvider:
             )
         except stripe.CardError as exc:
             raise payments.PaymentFailed(exc.user_message or "The card was declined.") from None
+        except stripe.APIConnectionError as exc:
+            # The charge may have gone through: the purchase stays pending for the webhook.
+            log.warning("Stripe did not answer an auto-refill (left pending): %s", exc)
+            return
         except stripe.StripeError as exc:
             log.warning("Stripe refused an auto-refill: %s", exc)
-            raise payments.PaymentFailed("Stripe could not be reached.") from None
+            raise payments.PaymentFailed("Stripe refused the payment.") from None
         purchase.provider_reference = intent.id
         db.session.flush()
         if intent.status == "succeeded":
@@ -181,8 +185,10 @@ def _intent_succeeded(intent: dict) -> None:
 
 
 def _intent_failed(intent: dict) -> None:
+    """An off-session refill was declined. A decline on the Checkout page is not final (the
+    member may try another card in the same session), so a pack purchase stays pending."""
     purchase = _purchase(intent.get("id"), (intent.get("metadata") or {}).get("purchase_id"))
-    if purchase is not None:
+    if purchase is not None and purchase.automatic:
         error = intent.get("last_payment_error") or {}
         payments.fail(purchase.id, error.get("message") or "The payment failed.")
 

@@ -101,7 +101,8 @@ def _hold_to_quota(user_id: uuid.UUID, plan: str | None, calls_today: int, today
     limit = plan_limits(plan)["api_calls"]
     if calls_today > limit:
         raise_over("api_calls", limit, calls_today - 1, today)
-    warn_if_crossed(user_id, "api_calls", calls_today - 1, calls_today, limit)
+    # Once, as the count crosses the mark: it must not go with a refused call's rollback.
+    unit_of_work.record_anyway(warn_if_crossed, user_id, "api_calls", calls_today - 1, calls_today, limit)
 
 
 def pending_calls(user_id: uuid.UUID) -> int:

@@ -60,14 +60,18 @@ class QuotaExceeded(ServiceError):
     code = "quota_exceeded"
 
 
-def plan_limits(plan: str | None) -> dict[str, int]:
+def plan(name: str | None) -> dict[str, Any]:
+    """A plan's settings from ``Config.PLANS`` (the free plan for an unknown or missing name)."""
     plans = current_app.config["PLANS"]
-    return (plans.get(plan or "free") or plans["free"])["limits"]
+    return plans.get(name or "free") or plans["free"]
 
 
-def plan_label(plan: str | None) -> str:
-    plans = current_app.config["PLANS"]
-    return (plans.get(plan or "free") or plans["free"])["label"]
+def plan_limits(name: str | None) -> dict[str, int]:
+    return plan(name)["limits"]
+
+
+def plan_label(name: str | None) -> str:
+    return plan(name)["label"]
 
 
 def next_reset(today: date | None = None) -> datetime:
@@ -216,7 +220,7 @@ def standings(user: Any, days: int) -> list[Standing]:
     plan's limits."""
     from webapp.usage.counter import pending_calls as buffered
 
-    user_id, pending_calls, plan = user.id, buffered(user.id), plan_limits(user.plan)
+    user_id, pending_calls, limits = user.id, buffered(user.id), plan_limits(user.plan)
     today = utcnow().date()
     first = today - timedelta(days=2 * days - 1)
     rows = {
@@ -238,7 +242,7 @@ def standings(user: Any, days: int) -> list[Standing]:
             history[-1] = (today, history[-1][1] + pending_calls)
         limit = None
         if metric.limit_column:
-            limit = _number(getattr(rows[today], metric.limit_column)) if today in rows else plan[metric.name]
+            limit = _number(getattr(rows[today], metric.limit_column)) if today in rows else limits[metric.name]
         result.append(
             Standing(
                 metric=metric,
