@@ -58,6 +58,7 @@ def test_production_logs_warnings_only_unless_asked(tmp_path, monkeypatch):
     class Config(DevelopmentConfig):
         ENV_NAME = "production"
         SQLALCHEMY_DATABASE_URI = "sqlite://"
+        PAYMENT_PROVIDER = None  # production sells through Stripe or not at all, never the demo
 
     create_app(Config)
     assert not logging.getLogger("webapp").isEnabledFor(logging.INFO)
