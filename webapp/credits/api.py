@@ -10,6 +10,7 @@ from webapp.api.ratelimit import Limit
 from webapp.credits import CREDITS_GRANT, CREDITS_PURCHASE, CREDITS_READ, CREDITS_SPEND, payments, schemas, service
 from webapp.pagination import page_size, window
 from webapp.security import client_ip
+from webapp.usage.schemas import UsageQuery
 
 bp = Blueprint("credits_api", __name__, url_prefix="/api/v1")
 
@@ -90,10 +91,10 @@ def get_transaction(principal, transaction_id: str):
     tag=TAG,
     summary="Credits used and added per day, for charts",
     response=schemas.UsageHistoryReply,
-    query=schemas.PeriodQuery,
+    query=UsageQuery,
 )
 def usage_history(principal):
-    period, days = schemas.PeriodQuery.days(request.args)
+    period, days, _ = UsageQuery.period_of(request.args)
     history = service.daily_history(principal.user.id, days)
     return ok(
         schemas.UsageHistoryReply.of(

@@ -18,7 +18,6 @@ from webapp.credits.models import TRANSACTION_TYPES
 from webapp.pagination import ListQuery
 
 MAX_CREDITS = 1_000_000  # the most one spend, grant or refill moves; balances stay far from 2**31
-PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 
 Amount = rules.Integer(1, MAX_CREDITS, description="Credits, a whole number")
 Description = rules.Text(500)
@@ -118,17 +117,6 @@ class TransactionListQuery(ListQuery):
         if cleaned.get("cursor") and cleaned.get("offset"):
             return {"offset": ["Give a cursor or an offset, not both."]}
         return {}
-
-
-class PeriodQuery(Contract):
-    period: rules.Choice(tuple(PERIODS), description="How far back: 7d, 30d or 90d (30d by default)", in_query=True) = (
-        None
-    )
-
-    @classmethod
-    def days(cls, args) -> tuple[str, int]:
-        period = cls.read_query(args, message="Invalid period.").get("period") or "30d"
-        return period, PERIODS[period]
 
 
 class BalanceReply(Reply):

@@ -20,6 +20,7 @@ from webapp.errors import ServiceError, ValidationFailed
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx, render
 from webapp.pagination import page_size
+from webapp.usage.schemas import PERIODS, page_period
 
 bp = Blueprint("credits", __name__, url_prefix="/credits")
 
@@ -35,11 +36,6 @@ def _ledger_filters() -> tuple[str | None, Any]:
     except ValueError:
         cursor = None
     return kind, cursor
-
-
-def _period() -> str:
-    period = request.args.get("period", "30d")
-    return period if period in schemas.PERIODS else "30d"
 
 
 def _ledger(kind: str | None, cursor) -> dict[str, Any]:
@@ -58,15 +54,15 @@ def _ledger(kind: str | None, cursor) -> dict[str, Any]:
 
 
 def _history(period: str) -> dict[str, Any]:
-    days = service.daily_history(current_user.id, schemas.PERIODS[period])
+    days = service.daily_history(current_user.id, PERIODS[period])
     chart = bar_chart([(day.day.strftime("%b %-d"), day.used) for day in days])
-    return {"period": period, "periods": schemas.PERIODS, "history": days, "chart": chart}
+    return {"period": period, "periods": PERIODS, "history": days, "chart": chart}
 
 
 def _page(form: AutoRefillForm | None = None, *, status: int = 200, saved: bool = False, partial: str | None = None):
     account = service.account(current_user.id)
     kind, cursor = _ledger_filters()
-    period = _period()
+    period = page_period(request.args)
     history = _history(period)  # 7 days or more: the forecast reads the last seven
     context = {
         "account": account,
@@ -102,7 +98,11 @@ def transactions():
 @login_required
 def history():
     """The usage chart for 7, 30 or 90 days."""
-    return render("credits/page.html", "credits/_history.html", **_history(_period())) if is_htmx() else _page()
+    return (
+        render("credits/page.html", "credits/_history.html", **_history(page_period(request.args)))
+        if is_htmx()
+        else _page()
+    )
 
 
 @bp.post("/auto-refill")

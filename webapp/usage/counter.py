@@ -96,13 +96,15 @@ def record_api_call(user_id: uuid.UUID, api_key_id: uuid.UUID | None = None, pla
 def _hold_to_quota(user_id: uuid.UUID, plan: str | None, calls_today: int, today: date) -> None:
     """Warn at 80 % and 100 % of the daily API-call quota, refuse past it. The running total is
     Redis's (or, without Redis, this process's) count of today's calls."""
-    from webapp.usage.service import plan_limits, raise_over, warn_if_crossed
+    from webapp.usage.service import crossed_marks, plan_limits, raise_over, warn_if_crossed
 
     limit = plan_limits(plan)["api_calls"]
     if calls_today > limit:
         raise_over("api_calls", limit, calls_today - 1, today)
-    # Once, as the count crosses the mark: it must not go with a refused call's rollback.
-    unit_of_work.record_anyway(warn_if_crossed, user_id, "api_calls", calls_today - 1, calls_today, limit)
+    # Only on the call that crosses a mark (an extra transaction on every call would cost the
+    # hot path a round trip), and standing even when that call is refused and rolled back.
+    if crossed_marks(calls_today - 1, calls_today, limit):
+        unit_of_work.record_anyway(warn_if_crossed, user_id, "api_calls", calls_today - 1, calls_today, limit)
 
 
 def pending_calls(user_id: uuid.UUID) -> int:

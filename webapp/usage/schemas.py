@@ -23,6 +23,12 @@ class UsageQuery(Contract):
         return period, PERIODS[period], cleaned
 
 
+def page_period(args) -> str:
+    """A page's period from its query string; anything odd is the default (30 days)."""
+    period = args.get("period", "30d")
+    return period if period in PERIODS else "30d"
+
+
 class HistoryQuery(UsageQuery):
     metric: rules.Choice(("all", *METRICS), description="One metric, or all (the default)", in_query=True) = None
 

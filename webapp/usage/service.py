@@ -166,23 +166,25 @@ def raise_over(metric: str, limit: int | Decimal, used: int | Decimal, today: da
     )
 
 
+def crossed_marks(before: int, after: int, limit: int) -> list[int]:
+    """The warning marks (percent of ``limit``) that a count moving from ``before`` to ``after``
+    reaches for the first time; mostly none, so callers can skip the notice altogether."""
+    return [percent for percent in WARN_AT if limit and before < limit * percent / 100 <= after]
+
+
 def warn_if_crossed(user_id: uuid.UUID, metric: str, before: int, after: int, limit: int) -> None:
     """Tell the member when a count first reaches 80 % and 100 % of its limit that day."""
-    if not limit:
-        return
-    for percent in WARN_AT:
-        mark = limit * percent / 100
-        if before < mark <= after:
-            label = METRICS[metric].label
-            notify(
-                user_id,
-                f"{label}: {percent}% of today's limit" if percent < 100 else f"{label}: today's limit reached",
-                f"You have used {after:,} of {limit:,} {label.lower()} today. It resets at midnight UTC.",
-                type="warning" if percent < 100 else "error",
-                category="billing",
-                action_url="/usage",
-                metadata={"metric": metric, "percent": percent},
-            )
+    label = METRICS[metric].label
+    for percent in crossed_marks(before, after, limit):
+        notify(
+            user_id,
+            f"{label}: {percent}% of today's limit" if percent < 100 else f"{label}: today's limit reached",
+            f"You have used {after:,} of {limit:,} {label.lower()} today. It resets at midnight UTC.",
+            type="warning" if percent < 100 else "error",
+            category="billing",
+            action_url="/usage",
+            metadata={"metric": metric, "percent": percent},
+        )
 
 
 @dataclass(frozen=True)

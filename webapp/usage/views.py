@@ -16,8 +16,7 @@ bp = Blueprint("usage", __name__, url_prefix="/usage")
 @login_required
 def index():
     """The page, or (htmx) its metrics for another period."""
-    period = request.args.get("period", "30d")
-    period = period if period in schemas.PERIODS else "30d"
+    period = schemas.page_period(request.args)
     found = service.standings(current_user, schemas.PERIODS[period])
     charts = {
         s.metric.name: bar_chart([(day.strftime("%b %-d"), value) for day, value in s.history], height=90)
