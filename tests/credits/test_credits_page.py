@@ -70,6 +70,9 @@ def test_auto_refill_saves_over_htmx_and_shows_errors_inline(client, member):
         "/credits/auto-refill", data=_refill_form(client, auto_refill_enabled="y", refill_threshold="150"), headers=HTMX
     )
     assert good.status_code == 200 and "Saved." in good.get_data(as_text=True)
+    # The balance card's line is swapped out of band, so it says what the form now says.
+    assert 'id="refill-status" hx-swap-oob="true"' in good.get_data(as_text=True)
+    assert "Auto-refill adds 500 below 150." in good.get_data(as_text=True)
     db.session.expire_all()
     account = credits.account(member.id)
     assert account.auto_refill_enabled is True and account.refill_threshold == 150
